@@ -1,0 +1,82 @@
+// The one interface every layer implements (ARCHITECTURE.md section 4).
+//
+// A layer processes a whole time window at once: x is time-major [T, N, ...]. Stateless layers
+// (linear, conv, pool, BN) fold [T*N, ...] and run one big kernel; neuron layers scan over T
+// inside one call. Shapes in the interface are per-step shapes (without T and N): [C, H, W] or
+// [F]; output_shape() is called at build time so shape errors point at the config.
+//
+// forward() keeps exactly what backward() needs, in training mode only; backward() consumes it,
+// returns grad_x and ADDS parameter gradients into the bound gradient views (the trainer zeroes
+// them before each step).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "soma/core/rng.hpp"
+#include "soma/layers/param.hpp"
+#include "soma/tensor/tensor.hpp"
+
+namespace soma {
+
+enum class Phase { kTrain, kEval };
+
+// Everything a forward/backward pass may depend on besides its input; passed explicitly.
+struct RunContext {
+  Phase phase = Phase::kTrain;
+  Rng* rng = nullptr;            // dropout masks and other in-model randomness
+  bool record_state = false;     // neurons keep their membrane trace for `soma trace`
+  bool training() const { return phase == Phase::kTrain; }
+};
+
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+
+  virtual std::string_view type() const = 0;             // == its registry / YAML type name
+  virtual Shape output_shape(const Shape& in) const = 0;  // per-step; throws ShapeError
+
+  virtual std::vector<ParamSpec> param_specs() const { return {}; }
+  virtual void bind_params(const std::vector<ParamView>& /*views*/) {}
+  virtual std::vector<BufferSpec> buffer_specs() const { return {}; }
+  virtual void bind_buffers(const std::vector<BufferView>& /*views*/) {}
+
+  virtual Tensor forward(const Tensor& x, RunContext& ctx) = 0;
+  virtual Tensor backward(const Tensor& grad_y, RunContext& ctx) = 0;
+  virtual void reset_state() {}
+
+  // --- introspection, for metrics and `soma trace`
+  // True when the output is binary spikes (firing-rate metrics, spike-aware products downstream).
+  virtual bool emits_spikes() const { return false; }
+  // The membrane trace [T, N, ...] of the last forward when ctx.record_state was set; else empty.
+  virtual Tensor membrane() const { return {}; }
+  // Multiply-accumulates per sample and time step for a per-step input shape (0: no synapses).
+  virtual int64_t synaptic_ops_per_step(const Shape& /*in*/) const { return 0; }
+
+ private:
+  std::string name_;
+};
+
+// A node with several inputs (residual add, concat, SEW connect functions). The builder checks
+// the arity and the input shapes once; the single-input entry points are not used.
+class MergeLayer : public Layer {
+ public:
+  // Number of inputs, or -1 for "two or more".
+  virtual int arity() const = 0;
+  virtual Shape output_shape_multi(const std::vector<Shape>& in) const = 0;
+  virtual Tensor forward_multi(const std::vector<Tensor>& xs, RunContext& ctx) = 0;
+  virtual std::vector<Tensor> backward_multi(const Tensor& grad_y, RunContext& ctx) = 0;
+
+  Shape output_shape(const Shape& in) const final { return output_shape_multi({in}); }
+  Tensor forward(const Tensor& x, RunContext& ctx) final { return forward_multi({x}, ctx); }
+  Tensor backward(const Tensor& grad_y, RunContext& ctx) final {
+    return backward_multi(grad_y, ctx).at(0);
+  }
+};
+
+}  // namespace soma
