@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config_doc.hpp"
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -10,12 +12,6 @@
 
 namespace soma {
 
-struct ConfigNode::Doc {
-  // Which file (or --set override) supplied each key path; the longest matching prefix wins.
-  std::vector<std::pair<std::string, std::string>> origins;
-  // For every map (by path), the keys read so far.
-  std::map<std::string, std::set<std::string>> used;
-};
 
 namespace {
 
@@ -68,7 +64,7 @@ ConfigNode ConfigNode::parse(const std::string& yaml_text, const std::string& or
                               ": invalid YAML: ", e.msg));
   }
   auto doc = std::make_shared<Doc>();
-  doc->origins.emplace_back("", origin);
+  doc->origins[""] = origin;
   return ConfigNode(root, doc, "");
 }
 
@@ -152,6 +148,18 @@ std::vector<std::string> ConfigNode::keys() const {
   return k;
 }
 
+void ConfigNode::note_read(std::string_view key, const std::string& default_text) const {
+  auto& v = doc_->reads[path_];
+  for (const auto& kv : v)
+    if (kv.first == key) return;
+  v.emplace_back(std::string(key), default_text);
+}
+
+std::vector<std::pair<std::string, std::string>> ConfigNode::keys_read() const {
+  auto it = doc_->reads.find(path_);
+  return it == doc_->reads.end() ? std::vector<std::pair<std::string, std::string>>{} : it->second;
+}
+
 void ConfigNode::mark_used(std::string_view key) const {
   doc_->used[path_].insert(std::string(key));
 }
@@ -216,6 +224,7 @@ bool try_as(const YAML::Node& n, T& out) {
 }  // namespace
 
 double ConfigNode::get_double(std::string_view key, double def) const {
+  note_read(key, str_cat(def));
   if (!has(key)) {
     mark_used(key);
     return def;
@@ -227,6 +236,7 @@ double ConfigNode::get_double(std::string_view key, double def) const {
 }
 
 float ConfigNode::get_float(std::string_view key) const {
+  note_read(key, "required");
   get_node(key);  // presence check with a clear message
   return static_cast<float>(get_double(key, 0.0));
 }
@@ -236,6 +246,7 @@ float ConfigNode::get_float(std::string_view key, float def) const {
 }
 
 int64_t ConfigNode::get_int(std::string_view key) const {
+  note_read(key, "required");
   int64_t v = 0;
   YAML::Node n = get_node(key);
   if (!try_as(n, v)) fail_at(key, str_cat("expected an integer, got ", scalar_text(n)));
@@ -243,6 +254,7 @@ int64_t ConfigNode::get_int(std::string_view key) const {
 }
 
 int64_t ConfigNode::get_int(std::string_view key, int64_t def) const {
+  note_read(key, str_cat(def));
   if (!has(key)) {
     mark_used(key);
     return def;
@@ -251,6 +263,7 @@ int64_t ConfigNode::get_int(std::string_view key, int64_t def) const {
 }
 
 bool ConfigNode::get_bool(std::string_view key, bool def) const {
+  note_read(key, def ? "true" : "false");
   if (!has(key)) {
     mark_used(key);
     return def;
@@ -262,12 +275,14 @@ bool ConfigNode::get_bool(std::string_view key, bool def) const {
 }
 
 std::string ConfigNode::get_string(std::string_view key) const {
+  note_read(key, "required");
   YAML::Node n = get_node(key);
   if (!n.IsScalar()) fail_at(key, str_cat("expected a string, got ", scalar_text(n)));
   return n.Scalar();
 }
 
 std::string ConfigNode::get_string(std::string_view key, const std::string& def) const {
+  note_read(key, def.empty() ? "\"\"" : def);
   if (!has(key)) {
     mark_used(key);
     return def;
@@ -278,11 +293,12 @@ std::string ConfigNode::get_string(std::string_view key, const std::string& def)
 std::string ConfigNode::get_choice(std::string_view key,
                                    std::initializer_list<std::string_view> choices,
                                    std::string_view def) const {
+  std::string list;
+  for (auto c : choices) list += (list.empty() ? "" : " | ") + std::string(c);
+  note_read(key, str_cat(def, "  (", list, ")"));
   const std::string v = get_string(key, std::string(def));
   for (auto c : choices)
     if (c == v) return v;
-  std::string list;
-  for (auto c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
   fail_at(key, str_cat("invalid value '", v, "' (choices: ", list, ")"));
 }
 
@@ -305,6 +321,9 @@ std::vector<int64_t> ConfigNode::get_int_list(std::string_view key) const {
 
 std::vector<int64_t> ConfigNode::get_ints(std::string_view key, size_t n,
                                           std::vector<int64_t> def) const {
+  std::string d;
+  for (auto v : def) d += (d.empty() ? "" : ", ") + std::to_string(v);
+  note_read(key, "[" + d + "]");
   if (!has(key)) {
     mark_used(key);
     return def;
@@ -329,6 +348,9 @@ std::vector<float> ConfigNode::get_float_list(std::string_view key) const {
 
 std::vector<std::string> ConfigNode::get_string_list(std::string_view key,
                                                      std::vector<std::string> def) const {
+  std::string d;
+  for (const auto& v : def) d += (d.empty() ? "" : ", ") + v;
+  note_read(key, "[" + d + "]");
   if (!has(key)) {
     mark_used(key);
     return def;

@@ -58,6 +58,8 @@ class ConfigNode {
   void mark_used(std::string_view key) const;
   // Throws for keys of this map that nothing read.
   void ensure_all_used() const;
+  // The keys read from this map so far, in order, each with its default ("required" if none).
+  std::vector<std::pair<std::string, std::string>> keys_read() const;
 
   // --- sequences
   size_t size() const;
@@ -110,6 +112,7 @@ class ConfigNode {
   std::string position_of(const YAML::Node& n, const std::string& path) const;
   std::string sub_path(std::string_view key) const;
   YAML::Node get_node(std::string_view key) const;  // required, marks used
+  void note_read(std::string_view key, const std::string& default_text) const;
 
   std::unique_ptr<YAML::Node> node_;
   std::shared_ptr<Doc> doc_;
