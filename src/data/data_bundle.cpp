@@ -55,10 +55,9 @@ std::string counts_str(const Dataset& d) {
 
 DataBundle make_data(const ConfigNode& data) {
   if (!data.is_map()) data.fail("expected the data section as a map (dataset:, time_steps:, ...)");
-  const auto choices = {"mnist", "fashion_mnist", "digits", "nmnist"};
   data.require(data.has("dataset"), "dataset",
                "missing required key 'dataset' (choices: mnist, fashion_mnist, digits, nmnist)");
-  const std::string dataset = data.get_choice("dataset", choices, "mnist");
+  const std::string dataset = data.get_choice("dataset", {"mnist", "fashion_mnist", "digits", "nmnist"}, "mnist");
   const bool events = dataset == "nmnist";
 
   const std::string root = data.get_string("root", default_root(dataset));

@@ -22,8 +22,9 @@ std::string find_idx(const std::string& root, const std::string& stem) {
 
 ImageSet read_mnist_split(const std::string& root, bool train) {
   const std::string prefix = train ? "train" : "t10k";
-  return read_idx_pair(find_idx(root, prefix + "-images-idx3-ubyte"),
-                       find_idx(root, prefix + "-labels-idx1-ubyte"));
+  const std::string images = find_idx(root, prefix + "-images-idx3-ubyte");
+  const std::string labels = find_idx(root, prefix + "-labels-idx1-ubyte");
+  return read_idx_pair(images, labels);
 }
 
 }  // namespace soma
