@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <set>
 
 #include "soma/core/config_node.hpp"
@@ -139,4 +140,20 @@ TEST_CASE("make_data errors name file:line and the key", "[data][bundle]") {
                     Catch::Contains("cfg.yaml:5") && Catch::Contains("count, binary, clip"));
   CHECK_THROWS_WITH(make(head + "  time_steps: 4\n  validation_fraction: 1.5\n"),
                     Catch::Contains("validation_fraction"));
+}
+
+TEST_CASE("make_data fashion_mnist: Debian's files if installed, else a clear error",
+          "[data][bundle][slow]") {
+  const std::string debian = "/usr/share/datasets/fashion-mnist";
+  if (std::filesystem::exists(debian)) {
+    const DataBundle b = make("data:\n  dataset: fashion_mnist\n  time_steps: 2\n");
+    CHECK(b.train->size() == 60000);
+    CHECK(b.test->size() == 10000);
+    for (auto n : counts(*b.train)) CHECK(n == 6000);
+    for (auto n : counts(*b.test)) CHECK(n == 1000);
+  } else {
+    CHECK_THROWS_WITH(make("data:\n  dataset: fashion_mnist\n  time_steps: 2\n"),
+                      Catch::Contains("cfg.yaml:2") && Catch::Contains(debian) &&
+                          Catch::Contains("does not exist"));
+  }
 }
