@@ -1,0 +1,116 @@
+#include "soma/data/datasets/nmnist_files.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+
+#include "soma/core/error.hpp"
+#include "soma/data/readers/event_reader.hpp"
+
+namespace soma {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The label list of the SLAYER layout for a split, or "" if there is none.
+std::string find_list(const fs::path& root, bool train) {
+  const std::string exact = train ? "train1K.txt" : "test100.txt";
+  if (fs::is_regular_file(root / exact)) return (root / exact).string();
+  const std::string prefix = train ? "train" : "test";
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(root)) {
+    const std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name.rfind(prefix, 0) == 0 && e.path().extension() == ".txt")
+      found.push_back(e.path().string());
+  }
+  SOMA_CHECK_AS(IoError, found.size() <= 1, root.string(), ": several ", prefix,
+                "*.txt label lists; expected one");
+  return found.empty() ? "" : found[0];
+}
+
+void read_slayer_list(const fs::path& root, const std::string& list, EventSet& set) {
+  std::ifstream in(list, std::ios::binary);
+  SOMA_CHECK_AS(IoError, in.good(), list, ": cannot open for reading");
+  std::string line;
+  int64_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line[0] == '#') continue;  // header "#sample #class"
+    const char* p = line.data();
+    const char* end = p + line.size();
+    int64_t id = 0;
+    int label = 0;
+    auto r1 = std::from_chars(p, end, id);
+    p = r1.ptr;
+    while (p < end && (*p == '\t' || *p == ' ')) ++p;
+    auto r2 = std::from_chars(p, end, label);
+    SOMA_CHECK_AS(IoError, r1.ec == std::errc() && r2.ec == std::errc() && r2.ptr == end, list,
+                  ":", line_no, ": expected '<id>\\t<class>', got '", line, "'");
+    fs::path file = root / (std::to_string(id) + ".bs2");
+    if (!fs::is_regular_file(file)) file = root / (std::to_string(id) + ".bin");
+    SOMA_CHECK_AS(IoError, fs::is_regular_file(file), list, ":", line_no, ": sample ", id,
+                  " has neither ", (root / (std::to_string(id) + ".bs2")).string(), " nor .bin");
+    set.files.push_back(file.string());
+    set.labels.push_back(label);
+  }
+  set.source = list;
+}
+
+void read_original_tree(const fs::path& dir, EventSet& set) {
+  SOMA_CHECK_AS(IoError, fs::is_directory(dir), dir.parent_path().string(),
+                ": found neither a SLAYER label list (train1K.txt / test100.txt) nor the folder ",
+                dir.string(), " of the original N-MNIST layout");
+  for (int digit = 0; digit < 10; ++digit) {
+    const fs::path sub = dir / std::to_string(digit);
+    if (!fs::is_directory(sub)) continue;
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(sub))
+      if (e.is_regular_file() && e.path().extension() == ".bin") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    for (auto& f : files) {
+      set.files.push_back(std::move(f));
+      set.labels.push_back(digit);
+    }
+  }
+  SOMA_CHECK_AS(IoError, !set.files.empty(), dir.string(), ": no <digit>/*.bin files");
+  set.source = dir.string();
+}
+
+}  // namespace
+
+EventSet read_nmnist_split(const std::string& root_str, bool train) {
+  const fs::path root(root_str);
+  SOMA_CHECK_AS(IoError, fs::is_directory(root), root_str, ": not a folder");
+  EventSet set;
+  set.width = kNmnistSize;
+  set.height = kNmnistSize;
+  const std::string list = find_list(root, train);
+  if (!list.empty())
+    read_slayer_list(root, list, set);
+  else
+    read_original_tree(root / (train ? "Train" : "Test"), set);
+
+  const int64_t n = static_cast<int64_t>(set.files.size());
+  set.samples.resize(static_cast<size_t>(n));
+  ReadOptions opt;
+  opt.format = EventFormat::kAtisBin;
+  opt.width = kNmnistSize;
+  opt.height = kNmnistSize;
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int64_t i = 0; i < n; ++i) {
+    try {
+      set.samples[static_cast<size_t>(i)] = read_events(set.files[static_cast<size_t>(i)], opt);
+    } catch (...) {
+      errors[static_cast<size_t>(i)] = std::current_exception();
+    }
+  }
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return set;
+}
+
+}  // namespace soma
