@@ -70,7 +70,8 @@ std::vector<double> ConfusionMatrix::precision() const {
   for (int p = 0; p < c_; ++p) {
     int64_t col = 0;
     for (int l = 0; l < c_; ++l) col += count(l, p);
-    if (col > 0) r[static_cast<size_t>(p)] = static_cast<double>(count(p, p)) / static_cast<double>(col);
+    if (col > 0)
+      r[static_cast<size_t>(p)] = static_cast<double>(count(p, p)) / static_cast<double>(col);
   }
   return r;
 }

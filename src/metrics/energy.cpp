@@ -34,8 +34,8 @@ SpikeCount count_spikes(const Tensor& x) {
 }
 
 SynapticOps synaptic_ops(const Tensor& x, double fan_out, int64_t macs_per_step, InputKind kind) {
-  SOMA_CHECK_AS(ShapeError, x.rank() >= 3, "synaptic ops: expected the layer input as [T, N, ...], got ",
-                x.shape().str());
+  SOMA_CHECK_AS(ShapeError, x.rank() >= 3,
+                "synaptic ops: expected the layer input as [T, N, ...], got ", x.shape().str());
   SynapticOps ops;
   ops.samples = x.dim(1);
   bool spikes = kind == InputKind::kSpikes;
@@ -64,8 +64,8 @@ double conv2d_fan_out(int64_t out_channels, int64_t groups, int64_t kernel_h, in
                       int64_t stride_h, int64_t stride_w) {
   SOMA_CHECK(groups >= 1 && out_channels % groups == 0 && stride_h >= 1 && stride_w >= 1,
              "conv2d fan-out: need out_channels divisible by groups >= 1 and strides >= 1, got "
-             "out_channels ", out_channels, ", groups ", groups, ", stride ", stride_h, "x",
-             stride_w);
+             "out_channels ",
+             out_channels, ", groups ", groups, ", stride ", stride_h, "x", stride_w);
   return static_cast<double>(out_channels / groups) * static_cast<double>(kernel_h * kernel_w) /
          static_cast<double>(stride_h * stride_w);
 }

@@ -27,15 +27,17 @@ void check_labels(const std::vector<int>& labels, const Dims& d, std::string_vie
   SOMA_CHECK_AS(ShapeError, static_cast<int64_t>(labels.size()) == d.N, "loss '", loss_type,
                 "': got ", labels.size(), " labels for a batch of N = ", d.N);
   for (size_t n = 0; n < labels.size(); ++n) {
-    SOMA_CHECK_AS(ShapeError, labels[n] >= 0 && labels[n] < d.C, "loss '", loss_type,
-                  "': label ", labels[n], " at batch index ", n, " is outside [0, ", d.C,
+    SOMA_CHECK_AS(ShapeError, labels[n] >= 0 && labels[n] < d.C, "loss '", loss_type, "': label ",
+                  labels[n], " at batch index ", n, " is outside [0, ", d.C,
                   ") (the network has C = ", d.C, " outputs)");
   }
 }
 
 }  // namespace loss_detail
 
-std::vector<std::string_view> loss_types() { return {"cross_entropy", "mse", "sum_squares", "tet"}; }
+std::vector<std::string_view> loss_types() {
+  return {"cross_entropy", "mse", "sum_squares", "tet"};
+}
 
 std::unique_ptr<Loss> make_loss(const ConfigNode& train) {
   const std::initializer_list<std::string_view> types = {"cross_entropy", "mse", "sum_squares",
@@ -53,7 +55,8 @@ std::unique_ptr<Loss> make_loss(const ConfigNode& train) {
   }
   auto smoothing = [&] {
     const double eps = opts ? opts->get_double("label_smoothing", 0.0) : 0.0;
-    if (opts) opts->require(eps >= 0.0 && eps <= 1.0, "label_smoothing", "must be in [0, 1], got ", eps);
+    if (opts)
+      opts->require(eps >= 0.0 && eps <= 1.0, "label_smoothing", "must be in [0, 1], got ", eps);
     return eps;
   };
   std::unique_ptr<Loss> loss;
@@ -66,7 +69,8 @@ std::unique_ptr<Loss> make_loss(const ConfigNode& train) {
   } else {
     const double lambda = opts ? opts->get_double("lambda", 1e-3) : 1e-3;
     const double phi = opts ? opts->get_double("phi", 1.0) : 1.0;
-    if (opts) opts->require(lambda >= 0.0 && lambda <= 1.0, "lambda", "must be in [0, 1], got ", lambda);
+    if (opts)
+      opts->require(lambda >= 0.0 && lambda <= 1.0, "lambda", "must be in [0, 1], got ", lambda);
     loss = std::make_unique<TetLoss>(lambda, phi, smoothing());
   }
   if (opts) opts->ensure_all_used();

@@ -126,8 +126,7 @@ double SquaredErrorLoss::forward_backward(const Tensor& y, const std::vector<int
   return a * ordered_sum(row_loss_);
 }
 
-double TetLoss::forward_backward(const Tensor& y, const std::vector<int>& labels,
-                                 Tensor* grad_y) {
+double TetLoss::forward_backward(const Tensor& y, const std::vector<int>& labels, Tensor* grad_y) {
   const Dims d = loss_detail::output_dims(y, type());
   loss_detail::check_labels(labels, d, type());
   shape_grad(y, grad_y);
@@ -136,7 +135,7 @@ double TetLoss::forward_backward(const Tensor& y, const std::vector<int>& labels
   const float* py = y.data();
   float* g = grad_y ? grad_y->data() : nullptr;
   const double tn = static_cast<double>(T) * static_cast<double>(N);
-  const double ce_w = (1.0 - lambda_) / tn;                     // weight of each row's CE
+  const double ce_w = (1.0 - lambda_) / tn;                      // weight of each row's CE
   const double mse_w = lambda_ / (tn * static_cast<double>(C));  // weight of each (y - phi)^2
   const double phi = phi_;
 #pragma omp parallel for schedule(static) if (rows * C > kParallelMin)

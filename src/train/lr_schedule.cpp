@@ -15,10 +15,14 @@ EpochLrSchedule::EpochLrSchedule(LrScheduleOptions o) : o_(std::move(o)) {
 
 std::string_view EpochLrSchedule::type() const {
   switch (o_.kind) {
-    case LrScheduleOptions::Kind::kStep: return "step";
-    case LrScheduleOptions::Kind::kMultiStep: return "multistep";
-    case LrScheduleOptions::Kind::kCosine: return "cosine";
-    default: return "constant";
+    case LrScheduleOptions::Kind::kStep:
+      return "step";
+    case LrScheduleOptions::Kind::kMultiStep:
+      return "multistep";
+    case LrScheduleOptions::Kind::kCosine:
+      return "cosine";
+    default:
+      return "constant";
   }
 }
 
@@ -30,7 +34,8 @@ float EpochLrSchedule::lr(int64_t step, int64_t steps_per_epoch) const {
   const double b = o_.base_lr;
   double lr = b;
   switch (o_.kind) {
-    case LrScheduleOptions::Kind::kConstant: break;
+    case LrScheduleOptions::Kind::kConstant:
+      break;
     case LrScheduleOptions::Kind::kStep:
       lr = b * std::pow(o_.gamma, static_cast<double>(epoch / o_.step_size));
       break;
@@ -47,9 +52,8 @@ float EpochLrSchedule::lr(int64_t step, int64_t steps_per_epoch) const {
       break;
     }
   }
-  const double w = o_.warmup_steps > 0
-                       ? static_cast<double>(o_.warmup_steps)
-                       : o_.warmup_epochs * static_cast<double>(steps_per_epoch);
+  const double w = o_.warmup_steps > 0 ? static_cast<double>(o_.warmup_steps)
+                                       : o_.warmup_epochs * static_cast<double>(steps_per_epoch);
   if (static_cast<double>(step) < w) {
     const double s = o_.warmup_start_factor;
     lr *= s + (1.0 - s) * static_cast<double>(step) / w;
@@ -62,8 +66,7 @@ std::unique_ptr<LrSchedule> make_lr_schedule(const ConfigNode* schedule, float b
   LrScheduleOptions o;
   o.base_lr = base_lr;
   if (!schedule) return std::make_unique<EpochLrSchedule>(o);
-  const std::initializer_list<std::string_view> kinds = {"constant", "step", "multistep",
-                                                         "cosine"};
+  const std::initializer_list<std::string_view> kinds = {"constant", "step", "multistep", "cosine"};
   std::string type;
   const bool is_map = schedule->is_map();
   if (is_map) {
@@ -73,8 +76,9 @@ std::unique_ptr<LrSchedule> make_lr_schedule(const ConfigNode* schedule, float b
     type = schedule->as_string();
     bool ok = false;
     for (auto k : kinds) ok = ok || k == type;
-    if (!ok) schedule->fail(str_cat("unknown schedule '", type,
-                                    "' (choices: constant, step, multistep, cosine)"));
+    if (!ok)
+      schedule->fail(
+          str_cat("unknown schedule '", type, "' (choices: constant, step, multistep, cosine)"));
   }
   const ConfigNode& c = *schedule;
   using Kind = LrScheduleOptions::Kind;
@@ -112,8 +116,8 @@ std::unique_ptr<LrSchedule> make_lr_schedule(const ConfigNode* schedule, float b
     c.require(o.warmup_steps >= 0, "warmup_steps", "must be >= 0, got ", o.warmup_steps);
     c.require(o.warmup_epochs >= 0.0, "warmup_epochs", "must be >= 0, got ", o.warmup_epochs);
     o.warmup_start_factor = c.get_double("warmup_start_factor", 0.0);
-    c.require(o.warmup_start_factor >= 0.0 && o.warmup_start_factor <= 1.0,
-              "warmup_start_factor", "must be in [0, 1], got ", o.warmup_start_factor);
+    c.require(o.warmup_start_factor >= 0.0 && o.warmup_start_factor <= 1.0, "warmup_start_factor",
+              "must be in [0, 1], got ", o.warmup_start_factor);
     c.ensure_all_used();
   }
   return std::make_unique<EpochLrSchedule>(o);

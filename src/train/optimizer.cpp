@@ -19,7 +19,8 @@ void Optimizer::step(ParamStore& store, float lr) {
   if (state_size_ < 0) prepare(store);
   SOMA_CHECK_AS(IoError, state_size_ == store.num_params(), "optimizer '", type(),
                 "': its state holds ", state_size_, " values but the model has ",
-                store.num_params(), " (flat, padded); the optimizer state does not match the model");
+                store.num_params(),
+                " (flat, padded); the optimizer state does not match the model");
   ++step_;
   begin_step(lr);
   float* w = store.values();
@@ -52,8 +53,8 @@ void Optimizer::load_state(const std::map<std::string, Tensor>& state) {
   for (const auto& kv : state) {
     bool known = false;
     for (const auto& key : expected) known = known || key == kv.first;
-    SOMA_CHECK_AS(IoError, known, "optimizer '", type(), "': unexpected state tensor '",
-                  kv.first, "'");
+    SOMA_CHECK_AS(IoError, known, "optimizer '", type(), "': unexpected state tensor '", kv.first,
+                  "'");
   }
   const Tensor& st = state.at("step");
   SOMA_CHECK_AS(IoError, st.numel() == 1, "optimizer '", type(),
@@ -66,8 +67,8 @@ void Optimizer::load_state(const std::map<std::string, Tensor>& state) {
     const Tensor& t = state.at(key);
     if (size < 0) size = t.numel();
     SOMA_CHECK_AS(IoError, t.numel() == size && t.rank() == 1, "optimizer '", type(),
-                  "': state tensor '", key, "' has shape ", t.shape().str(), ", expected [",
-                  size, "]");
+                  "': state tensor '", key, "' has shape ", t.shape().str(), ", expected [", size,
+                  "]");
   }
   step_ = static_cast<int64_t>(sv);
   if (names.empty()) return;  // no buffers (plain SGD): nothing to size
@@ -99,8 +100,8 @@ std::unique_ptr<Optimizer> make_optimizer(const ConfigNode& opt) {
     opt.require(o.momentum >= 0.f, "momentum", "must be >= 0, got ", o.momentum);
     opt.require(o.weight_decay >= 0.f, "weight_decay", "must be >= 0, got ", o.weight_decay);
     opt.require(!o.nesterov || (o.momentum > 0.f && o.dampening == 0.f), "nesterov",
-                "needs momentum > 0 and dampening = 0 (got momentum ", o.momentum,
-                ", dampening ", o.dampening, ")");
+                "needs momentum > 0 and dampening = 0 (got momentum ", o.momentum, ", dampening ",
+                o.dampening, ")");
     out = std::make_unique<Sgd>(o);
   } else {
     AdamOptions o;

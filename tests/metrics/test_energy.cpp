@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 
 #include "soma/core/config_node.hpp"
@@ -66,7 +65,8 @@ TEST_CASE("conv2d fan-out and MACs", "[metrics][energy]") {
 }
 
 TEST_CASE("energy table and meter", "[metrics][energy]") {
-  const auto root = ConfigNode::parse("energy: {e_ac_pj: 0.1, e_mac_pj: 3.0}\nbad: {e_ac: 1}\n", "e.yaml");
+  const auto root =
+      ConfigNode::parse("energy: {e_ac_pj: 0.1, e_mac_pj: 3.0}\nbad: {e_ac: 1}\n", "e.yaml");
   const auto node = root.child("energy");
   const EnergyTable t = make_energy_table(&node);
   CHECK(t.e_ac_pj == 0.1);
@@ -78,7 +78,7 @@ TEST_CASE("energy table and meter", "[metrics][energy]") {
   EnergyMeter m(t);
   m.add("conv1", SynapticOps{0.0, 100.0, 2});  // analog first layer, batch of 2
   m.add("fc", SynapticOps{40.0, 0.0, 2});
-  m.add("conv1", SynapticOps{0.0, 50.0, 1});   // a second batch of 1
+  m.add("conv1", SynapticOps{0.0, 50.0, 1});  // a second batch of 1
   m.add("fc", SynapticOps{20.0, 0.0, 1});
   REQUIRE(m.entries().size() == 2);
   CHECK(m.entries()[0].layer == "conv1");

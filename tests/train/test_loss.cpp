@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <memory>
 #include <vector>
@@ -57,7 +56,8 @@ std::unique_ptr<Loss> loss_from(const std::string& yaml) {
 TEST_CASE("every loss's gradient matches central finite differences", "[train][loss][grad]") {
   const std::vector<int> labels = {0, 3, 4, 1};
   for (int64_t T : {1, 3}) {
-    const Tensor y = testing::random_tensor(Shape{T, 4, 5}, 11 + static_cast<uint64_t>(T), -2.f, 2.f);
+    const Tensor y =
+        testing::random_tensor(Shape{T, 4, 5}, 11 + static_cast<uint64_t>(T), -2.f, 2.f);
     SECTION("cross_entropy T=" + std::to_string(T)) {
       CrossEntropyLoss l;
       check_loss_gradient(l, y, labels);

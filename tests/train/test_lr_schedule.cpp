@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <numbers>
 
@@ -30,8 +29,8 @@ TEST_CASE("step schedule decays by gamma every step_size epochs", "[train][sched
   auto s = sched("schedule: {type: step, step_size: 3, gamma: 0.5}\n", 0.1f, 10);
   const int64_t spe = 4;  // steps per epoch
   CHECK(s->lr(0, spe) == Approx(0.1));
-  CHECK(s->lr(3 * spe - 1, spe) == Approx(0.1));   // last step of epoch 2
-  CHECK(s->lr(3 * spe, spe) == Approx(0.05));      // first step of epoch 3
+  CHECK(s->lr(3 * spe - 1, spe) == Approx(0.1));  // last step of epoch 2
+  CHECK(s->lr(3 * spe, spe) == Approx(0.05));     // first step of epoch 3
   CHECK(s->lr(6 * spe - 1, spe) == Approx(0.05));
   CHECK(s->lr(6 * spe, spe) == Approx(0.025));
   CHECK(sched("schedule: {type: step, step_size: 40}\n", 0.1f, 100)->lr(40, 1) == Approx(0.01));
@@ -52,12 +51,11 @@ TEST_CASE("cosine schedule follows the closed form per epoch", "[train][schedule
   auto s = sched("schedule: {type: cosine, eta_min: 0.001}\n", 0.1f, 8);  // T_max = epochs = 8
   const int64_t spe = 3;
   CHECK(s->lr(0, spe) == Approx(0.1));
-  CHECK(s->lr(spe - 1, spe) == Approx(0.1));                   // constant within epoch 0
-  CHECK(s->lr(4 * spe, spe) == Approx(0.001 + 0.099 * 0.5));   // T/2
-  CHECK(s->lr(2 * spe, spe) ==
-        Approx(0.001 + 0.099 * 0.5 * (1 + std::cos(std::numbers::pi / 4))));
-  CHECK(s->lr(8 * spe, spe) == Approx(0.001));                 // T
-  CHECK(s->lr(12 * spe, spe) == Approx(0.001));                // held after T_max
+  CHECK(s->lr(spe - 1, spe) == Approx(0.1));                  // constant within epoch 0
+  CHECK(s->lr(4 * spe, spe) == Approx(0.001 + 0.099 * 0.5));  // T/2
+  CHECK(s->lr(2 * spe, spe) == Approx(0.001 + 0.099 * 0.5 * (1 + std::cos(std::numbers::pi / 4))));
+  CHECK(s->lr(8 * spe, spe) == Approx(0.001));   // T
+  CHECK(s->lr(12 * spe, spe) == Approx(0.001));  // held after T_max
   auto t = sched("schedule: {type: cosine, T_max: 4}\n", 1.f, 100);
   CHECK(t->lr(2, 1) == Approx(0.5));
   CHECK(t->lr(4, 1) == Approx(0.0).margin(1e-7));
@@ -76,7 +74,7 @@ TEST_CASE("linear warm-up ramps per step and multiplies the schedule", "[train][
   const double cos1 = 0.5 * (1 + std::cos(std::numbers::pi / 10));
   CHECK(c->lr(0, 5) == 0.f);
   CHECK(c->lr(3, 5) == Approx(0.3));
-  CHECK(c->lr(7, 5) == Approx(0.7 * cos1));   // epoch 1, still warming up
+  CHECK(c->lr(7, 5) == Approx(0.7 * cos1));  // epoch 1, still warming up
   CHECK(c->lr(10, 5) == Approx(0.5 * (1 + std::cos(2 * std::numbers::pi / 10))));
   CHECK_THROWS_WITH(
       sched("schedule: {type: constant, warmup_steps: 4, warmup_epochs: 1}\n", 1.f, 5),

@@ -1,5 +1,4 @@
 #include <catch2/catch.hpp>
-
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -84,7 +83,8 @@ std::vector<std::vector<double>> sgd_ref(double lr, double mom, double damp, boo
   return out;
 }
 
-void run_two_steps_and_check(Optimizer& opt, float lr, const std::vector<std::vector<double>>& ref) {
+void run_two_steps_and_check(Optimizer& opt, float lr,
+                             const std::vector<std::vector<double>>& ref) {
   Fixture f;
   set_grads(f, kG1);
   opt.step(f.store, lr);
@@ -142,7 +142,10 @@ std::vector<std::vector<double>> adam_ref(double lr, double b1, double b2, doubl
     for (int i = 0; i < 5; ++i) {
       const double wdi = kDecay[i] ? wd : 0.0;
       double d = g[i];
-      if (decoupled) w[i] *= 1 - lr * wdi; else d += wdi * w[i];
+      if (decoupled)
+        w[i] *= 1 - lr * wdi;
+      else
+        d += wdi * w[i];
       m[i] = b1 * m[i] + (1 - b1) * d;
       v[i] = b2 * v[i] + (1 - b2) * d * d;
       const double mh = m[i] / (1 - std::pow(b1, k)), vh = v[i] / (1 - std::pow(b2, k));
@@ -270,7 +273,8 @@ TEST_CASE("optimizer load_state is strict", "[train][optim][checkpoint]") {
 
   auto extra = good;
   extra["sgd/momentum_buffer"] = Tensor(Shape{4});
-  CHECK_THROWS_WITH(fresh->load_state(extra), Catch::Contains("unexpected state tensor 'sgd/momentum_buffer'"));
+  CHECK_THROWS_WITH(fresh->load_state(extra),
+                    Catch::Contains("unexpected state tensor 'sgd/momentum_buffer'"));
 
   auto small = good;
   small["adam/m"] = Tensor(Shape{10});
@@ -317,8 +321,10 @@ TEST_CASE("make_optimizer validates its config", "[train][optim][config]") {
   CHECK(opt_from("{type: adamw}")->type() == "adamw");
   CHECK(dynamic_cast<Adam&>(*opt_from("{type: adamw}")).options().weight_decay == 0.01f);
   CHECK_THROWS_WITH(opt_from("{type: sgd}"), Catch::Contains("missing required key 'lr'"));
-  CHECK_THROWS_WITH(opt_from("{type: rmsprop, lr: 0.1}"), Catch::Contains("choices: sgd, adam, adamw"));
-  CHECK_THROWS_WITH(opt_from("{type: sgd, lr: 0.1, nesterov: true}"), Catch::Contains("momentum > 0"));
+  CHECK_THROWS_WITH(opt_from("{type: rmsprop, lr: 0.1}"),
+                    Catch::Contains("choices: sgd, adam, adamw"));
+  CHECK_THROWS_WITH(opt_from("{type: sgd, lr: 0.1, nesterov: true}"),
+                    Catch::Contains("momentum > 0"));
   CHECK_THROWS_WITH(opt_from("{type: adam, beta1: 0.9}"), Catch::Contains("unknown key 'beta1'"));
   CHECK_THROWS_WITH(opt_from("{type: adam, betas: [0.9]}"), Catch::Contains("[beta1, beta2]"));
   CHECK_THROWS_AS(opt_from("{lr: 0.1}"), ConfigError);

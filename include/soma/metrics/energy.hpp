@@ -17,7 +17,7 @@
 // with e_ac_pj = 0.9 and e_mac_pj = 4.6 by default: 32-bit float add and multiply-add energies
 // at 45 nm from Horowitz, "Computing's energy problem (and what we can do about it)", ISSCC 2014,
 // the table most SNN papers use for their energy comparisons. Configurable
-// (YAML: `energy: {e_ac_pj: 0.9, e_mac_pj: 4.6}`).
+// (a YAML map such as `energy: {e_ac_pj: 0.9, e_mac_pj: 4.6}`, read by make_energy_table).
 // These are plain functions on tensors and counts, independent of the layer classes: the
 // trainer asks each synaptic layer for its fan-out and macs_per_step and passes its input.
 #pragma once
@@ -78,8 +78,8 @@ class EnergyMeter {
 
   void add(std::string_view layer, const SynapticOps& ops);
   const std::vector<Entry>& entries() const { return entries_; }  // in first-added order
-  SynapticOps total() const;              // summed over layers (samples: the largest count)
-  double energy_pj() const;               // everything added
+  SynapticOps total() const;  // summed over layers (samples: the largest count)
+  double energy_pj() const;   // everything added
   // Mean energy of one sample: per layer, energy / samples seen by that layer, summed.
   double energy_per_sample_pj() const;
   const EnergyTable& table() const { return table_; }

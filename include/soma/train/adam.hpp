@@ -39,8 +39,8 @@ class Adam : public Optimizer {
 
  private:
   AdamOptions o_;
-  float step_size_ = 0.f;      // lr / (1 - beta1^k)
-  float inv_bc2_sqrt_ = 1.f;   // 1 / sqrt(1 - beta2^k)
+  float step_size_ = 0.f;     // lr / (1 - beta1^k)
+  float inv_bc2_sqrt_ = 1.f;  // 1 / sqrt(1 - beta2^k)
 };
 
 }  // namespace soma

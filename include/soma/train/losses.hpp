@@ -32,8 +32,7 @@ namespace soma {
 class CrossEntropyLoss final : public Loss {
  public:
   explicit CrossEntropyLoss(double label_smoothing = 0.0) : smoothing_(label_smoothing) {}
-  double forward_backward(const Tensor& y, const std::vector<int>& labels,
-                          Tensor* grad_y) override;
+  double forward_backward(const Tensor& y, const std::vector<int>& labels, Tensor* grad_y) override;
   std::string_view type() const override { return "cross_entropy"; }
 
  private:
@@ -47,11 +46,8 @@ class SquaredErrorLoss final : public Loss {
  public:
   enum class Kind { kMse, kSumSquares };
   explicit SquaredErrorLoss(Kind kind) : kind_(kind) {}
-  double forward_backward(const Tensor& y, const std::vector<int>& labels,
-                          Tensor* grad_y) override;
-  std::string_view type() const override {
-    return kind_ == Kind::kMse ? "mse" : "sum_squares";
-  }
+  double forward_backward(const Tensor& y, const std::vector<int>& labels, Tensor* grad_y) override;
+  std::string_view type() const override { return kind_ == Kind::kMse ? "mse" : "sum_squares"; }
 
  private:
   Kind kind_;
@@ -62,8 +58,7 @@ class TetLoss final : public Loss {
  public:
   TetLoss(double lambda, double phi, double label_smoothing)
       : lambda_(lambda), phi_(phi), smoothing_(label_smoothing) {}
-  double forward_backward(const Tensor& y, const std::vector<int>& labels,
-                          Tensor* grad_y) override;
+  double forward_backward(const Tensor& y, const std::vector<int>& labels, Tensor* grad_y) override;
   std::string_view type() const override { return "tet"; }
 
  private:

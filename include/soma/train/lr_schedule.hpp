@@ -6,15 +6,14 @@
 // CosineAnnealingLR stepped once per epoch in the SNN papers' recipes); the warm-up ramp
 // advances per STEP. With base learning rate b (the optimizer's `lr`):
 //   constant   lr = b
-//   step       lr = b * gamma^floor(e / step_size)                keys: step_size (epochs, required),
-//                                                                       gamma (0.1)
-//   multistep  lr = b * gamma^(number of milestones <= e)          keys: milestones ([epochs],
-//                                                                       required), gamma (0.1)
+//   step       lr = b * gamma^floor(e / step_size)
+//              keys: step_size (epochs, required), gamma (0.1)
+//   multistep  lr = b * gamma^(number of milestones <= e)
+//              keys: milestones (list of epochs, strictly increasing, required), gamma (0.1)
 //   cosine     lr = eta_min + (b - eta_min) (1 + cos(pi min(e, T_max) / T_max)) / 2
-//                                                                 keys: T_max (epochs, default
-//                                                                       train.epochs), eta_min (0)
-//              (closed form of CosineAnnealingLR; held at eta_min after T_max instead of rising
-//              again)
+//              keys: T_max (epochs, default train.epochs), eta_min (0)
+//              (the closed form of CosineAnnealingLR, held at eta_min after T_max instead of
+//              rising again)
 // Optional linear warm-up, multiplied onto the main schedule (which keeps counting from epoch
 // 0, so the warm-up ends exactly on the main curve without a jump):
 //   factor(step) = s + (1 - s) * step / W   for step < W,   1 afterwards
@@ -45,12 +44,12 @@ struct LrScheduleOptions {
   enum class Kind { kConstant, kStep, kMultiStep, kCosine };
   Kind kind = Kind::kConstant;
   float base_lr = 1e-3f;
-  int64_t step_size = 1;               // step
-  std::vector<int64_t> milestones;     // multistep, ascending
-  double gamma = 0.1;                  // step, multistep
-  int64_t t_max = 1;                   // cosine, epochs
-  double eta_min = 0.0;                // cosine
-  int64_t warmup_steps = 0;            // one of these two (0 = none)
+  int64_t step_size = 1;            // step
+  std::vector<int64_t> milestones;  // multistep, ascending
+  double gamma = 0.1;               // step, multistep
+  int64_t t_max = 1;                // cosine, epochs
+  double eta_min = 0.0;             // cosine
+  int64_t warmup_steps = 0;         // one of these two (0 = none)
   double warmup_epochs = 0.0;
   double warmup_start_factor = 0.0;
 };

@@ -63,11 +63,10 @@ class Optimizer {
  protected:
   // Updates one segment: w, g (and the state at s.offset) hold s.size values. `step_` has already
   // been incremented (it is 1 on the first step). lr is this step's learning rate.
-  virtual void update_segment(const ParamStore::Segment& s, float* w, const float* g,
-                              float lr) = 0;
+  virtual void update_segment(const ParamStore::Segment& s, float* w, const float* g, float lr) = 0;
   // Called once per step before the segments (after step_ is incremented): per-step constants.
   virtual void begin_step(float /*lr*/) {}
-  // Names of the flat state buffers this optimizer keeps; their storage is state_buffer(i).
+  // Names of the flat state buffers this optimizer keeps; their storage is state_data(i).
   virtual std::vector<std::string> state_names() const { return {}; }
   float* state_data(size_t i) { return buffers_.at(i).data(); }
 
@@ -75,7 +74,7 @@ class Optimizer {
 
  private:
   float base_lr_;
-  int64_t state_size_ = -1;            // -1 = not prepared
+  int64_t state_size_ = -1;      // -1 = not prepared
   std::vector<Tensor> buffers_;  // one per state_names() entry, each [state_size_], aligned
 };
 
