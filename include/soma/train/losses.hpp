@@ -18,9 +18,11 @@
 //                  dL/dy[t, n] = (1 - lambda) (softmax(y[t, n]) - q_n) / (T N)
 //                                + lambda 2 (y[t, n] - phi) / (T N C)
 //                  Deng et al., "Temporal Efficient Training of Spiking Neural Network via
-//                  Gradient Re-weighting", ICLR 2022. lambda defaults to 1e-3, the value of the
-//                  authors' released training script (the paper's L_MSE regulariser with phi =
-//                  V_th = 1); lambda = 0 gives pure per-step CE. Predictions still use argmax m.
+//                  Gradient Re-weighting", ICLR 2022. lambda defaults to 1e-3, the default of the
+//                  common TET implementations (not re-checked against the paper's text); phi = 1
+//                  is the paper's choice (V_th). lambda = 0 gives pure per-step CE. The MSE term
+//                  averages over all T*N*C elements, as torch.nn.MSELoss on the whole output.
+//                  Predictions still use argmax m.
 #pragma once
 
 #include <vector>
