@@ -393,6 +393,10 @@ H5File H5File::open_mode(const std::string& path, bool rw) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw IoError(path + ": file not found");
   if (std::filesystem::is_directory(path, ec)) throw IoError(path + ": is a directory, not a file");
+  // HDF5 1.10 happily opens an empty file read-write as if it were new; it is not an HDF5 file.
+  if (std::filesystem::file_size(path, ec) == 0 && !ec) {
+    throw IoError(path + ": cannot open as HDF5 (the file is empty)");
+  }
   Handle fapl = plist_h(make_fapl());
   const hid_t id = H5Fopen(path.c_str(), rw ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl.get());
   if (id < 0) {
