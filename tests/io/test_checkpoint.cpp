@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -214,6 +216,19 @@ TEST_CASE("save_checkpoint is atomic: a failed write leaves the previous file an
   CHECK_THROWS_WITH(soma::save_checkpoint(dir + "/no/such/ckpt.h5", sample()),
                     Catch::Contains(dir + "/no/such/ckpt.h5.tmp: cannot create HDF5 file"));
   CHECK_FALSE(fs::exists(dir + "/no"));
+
+  // A directory we may not write to (root ignores permissions, so only checked as a user).
+  if (::geteuid() != 0) {
+    const std::string ro = dir + "/readonly";
+    fs::create_directories(ro);
+    soma::save_checkpoint(ro + "/c.h5", sample());
+    fs::permissions(ro, fs::perms::owner_read | fs::perms::owner_exec);
+    CHECK_THROWS_AS(soma::save_checkpoint(ro + "/c.h5", bad), IoError);
+    CHECK_THROWS_WITH(soma::save_checkpoint(ro + "/c.h5", sample()), Catch::Contains("c.h5.tmp: cannot create"));
+    fs::permissions(ro, fs::perms::owner_all);
+    CHECK(soma::load_checkpoint(ro + "/c.h5").tensors.size() == 4);
+    CHECK_FALSE(fs::exists(ro + "/c.h5.tmp"));
+  }
 
   // A stale .tmp from a killed writer does not matter.
   soma::test::write_text(path + ".tmp", "half-written junk");

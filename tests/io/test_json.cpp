@@ -46,7 +46,7 @@ TEST_CASE("Json formats numbers exactly and writes non-finite as null", "[io][js
   CHECK(Json(nullptr).dump() == "null");
 }
 
-TEST_CASE("Json objects keep insertion order; arrays and nesting; indentation", "[io][json]") {
+TEST_CASE("Json objects keep insertion order, arrays, nesting and indentation", "[io][json]") {
   Json o = Json::object();
   o.set("zeta", 1).set("alpha", Json::array({1, 2.5, "x"})).set("mid", Json::object());
   o["nested"]["k"] = false;

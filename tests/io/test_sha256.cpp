@@ -38,11 +38,14 @@ TEST_CASE("sha256 agrees with python hashlib around the padding boundaries", "[i
       dir,
       "import hashlib, sys\n"
       "d = open(sys.argv[1], 'rb').read()\n"
-      "print(' '.join(hashlib.sha256(d[:n]).hexdigest() for n in range(0, 200, 1)))\n",
+      "print(' '.join(hashlib.sha256(d[:n]).hexdigest() for n in range(200)))\n",
       dir + "/data.bin", rc);
   REQUIRE(rc == 0);
   std::string expected;
-  for (size_t n = 0; n < 200; ++n) expected += (n ? " " : "") + sha256_hex(data.substr(0, n));
+  for (size_t n = 0; n < 200; ++n) {
+    if (n > 0) expected += ' ';
+    expected += sha256_hex(data.substr(0, n));
+  }
   CHECK(out == expected + "\n");
   CHECK(soma::sha256_file_hex(dir + "/data.bin") == sha256_hex(data));
   CHECK_THROWS_AS(soma::sha256_file_hex(dir + "/missing.bin"), soma::IoError);
