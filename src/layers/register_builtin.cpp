@@ -9,7 +9,7 @@
 #include "soma/layers/flatten.hpp"
 #include "soma/layers/layer_registry.hpp"
 #include "soma/layers/linear.hpp"
-#include "soma/layers/maxpool2d.hpp"
+#include "soma/layers/pool2d.hpp"
 #include "soma/layers/readout.hpp"
 #include "soma/layers/vote.hpp"
 

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "layers/stateless_util.hpp"
-#include "soma/layers/maxpool2d.hpp"
+#include "soma/layers/pool2d.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace soma;

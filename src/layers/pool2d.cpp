@@ -1,4 +1,4 @@
-#include "soma/layers/maxpool2d.hpp"
+#include "soma/layers/pool2d.hpp"
 
 #include "soma/layers/window.hpp"
 
