@@ -1,10 +1,57 @@
 // The only list of built-in layer types. A new layer = header + source + one line here + a test.
+#include "soma/layers/activation.hpp"
+#include "soma/layers/adaptive_avgpool2d.hpp"
+#include "soma/layers/add.hpp"
+#include "soma/layers/batchnorm.hpp"
+#include "soma/layers/concat.hpp"
+#include "soma/layers/conv2d.hpp"
+#include "soma/layers/dropout.hpp"
+#include "soma/layers/flatten.hpp"
 #include "soma/layers/layer_registry.hpp"
+#include "soma/layers/linear.hpp"
+#include "soma/layers/pool2d.hpp"
+#include "soma/layers/readout.hpp"
+#include "soma/layers/vote.hpp"
 
 namespace soma {
 
 void register_builtin_layers(LayerRegistry& r) {
-  (void)r;
+  // --- dense kernels and stateless layers (issue 2)
+  r.add({"linear", &make_linear, "y = x W^T + b on [T*N, F]", "{type: linear, out_features: 4}",
+         Shape{8}, 1});
+  r.add({"conv2d", &make_conv2d, "2-D convolution (im2col + GEMM) on [T*N, C, H, W]",
+         "{type: conv2d, out_channels: 4, kernel: 3, padding: 1}", Shape{2, 8, 8}, 1});
+  r.add({"maxpool2d", &make_maxpool2d, "max over kh x kw windows per channel",
+         "{type: maxpool2d, kernel: 2}", Shape{2, 8, 8}, 1});
+  r.add({"avgpool2d", &make_avgpool2d, "mean over kh x kw windows per channel",
+         "{type: avgpool2d, kernel: 2}", Shape{2, 8, 8}, 1});
+  r.add({"adaptive_avgpool2d", &make_adaptive_avgpool2d,
+         "mean over PyTorch's adaptive bins to [C, oh, ow]",
+         "{type: adaptive_avgpool2d, output_size: [2, 2]}", Shape{2, 8, 8}, 1});
+  r.add({"global_avgpool2d", &make_global_avgpool2d, "mean over H, W: [C, H, W] -> [C]",
+         "{type: global_avgpool2d}", Shape{2, 8, 8}, 1});
+  r.add({"flatten", &make_flatten, "[C, H, W] -> [C*H*W] (a reshape)", "{type: flatten}",
+         Shape{2, 4, 4}, 1});
+  r.add({"dropout", &make_dropout, "inverted dropout y = x * mask / (1 - p); identity in eval",
+         "{type: dropout, p: 0.5}", Shape{16}, 1});
+  r.add({"batchnorm", &make_batchnorm, "batch norm per channel over T*N(*H*W)",
+         "{type: batchnorm}", Shape{2, 4, 4}, 1});
+  r.add({"relu", &make_relu, "y = max(x, 0)", "{type: relu}", Shape{16}, 1});
+  r.add({"leaky_relu", &make_leaky_relu, "y = x if x > 0 else negative_slope * x",
+         "{type: leaky_relu, negative_slope: 0.01}", Shape{16}, 1});
+  r.add({"selu", &make_selu, "y = scale * (x if x > 0 else alpha (e^x - 1))", "{type: selu}",
+         Shape{16}, 1});
+  r.add({"sigmoid", &make_sigmoid, "y = 1 / (1 + e^-x)", "{type: sigmoid}", Shape{16}, 1});
+  r.add({"tanh", &make_tanh, "y = tanh(x)", "{type: tanh}", Shape{16}, 1});
+  r.add({"identity", &make_identity, "y = x", "{type: identity}", Shape{16}, 1});
+  r.add({"add", &make_add, "y = x_1 + ... + x_k (same shapes)", "{type: add}", Shape{4, 4, 4},
+         2});
+  r.add({"concat", &make_concat, "concatenate along channels (per-step axis 0)",
+         "{type: concat}", Shape{4, 4, 4}, 2});
+  r.add({"readout", &make_readout, "reduce over time: [T, N, ...] -> [1, N, ...]",
+         "{type: readout, mode: mean_over_time}", Shape{10}, 1});
+  r.add({"vote", &make_vote, "mean of consecutive groups of k neurons: [F] -> [F/k]",
+         "{type: vote, groups: 10}", Shape{100}, 1});
 }
 
 }  // namespace soma

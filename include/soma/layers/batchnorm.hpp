@@ -1,0 +1,51 @@
+// batchnorm: batch normalisation (Ioffe & Szegedy 2015) over the whole window, per channel
+// (ops/batchnorm.hpp). Statistics pool all time steps: for per-step [C, H, W] over T*N*H*W
+// values per channel, for per-step [C] (or [C, L]) over T*N (*L) values. Computed in double.
+//
+//   training: y = gamma (x - mu_B) / sqrt(var_B + eps) + beta   (var_B biased)
+//             running_mean <- (1 - momentum) running_mean + momentum mu_B
+//             running_var  <- (1 - momentum) running_var  + momentum var_B n/(n-1)  (unbiased)
+//   eval:     y = gamma (x - running_mean) / sqrt(running_var + eps) + beta
+//   shapes:   x [T, N, C, ...] -> y of the same shape
+//   params:   weight (gamma) [C] = 1, bias (beta) [C] = 0, both without weight decay (affine only)
+//   buffers:  running_mean [C] = 0, running_var [C] = 1
+//
+// YAML: {type: batchnorm, eps: 1.0e-5, momentum: 0.1, affine: true}
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "soma/core/config_node.hpp"
+#include "soma/layers/layer.hpp"
+
+namespace soma {
+
+class BatchNormLayer : public Layer {
+ public:
+  BatchNormLayer(const Shape& in, float eps, float momentum, bool affine);
+
+  std::string_view type() const override { return "batchnorm"; }
+  Shape output_shape(const Shape& in) const override;
+  std::vector<ParamSpec> param_specs() const override;
+  void bind_params(const std::vector<ParamView>& views) override;
+  std::vector<BufferSpec> buffer_specs() const override;
+  void bind_buffers(const std::vector<BufferView>& views) override;
+  Tensor forward(const Tensor& x, RunContext& ctx) override;
+  Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+
+ private:
+  Shape in_;
+  int64_t c_, s_;  // channels, values per channel and sample (H*W)
+  float eps_, momentum_;
+  bool affine_;
+  Tensor weight_, grad_weight_, bias_, grad_bias_;
+  Tensor running_mean_, running_var_;
+  // cache (training): x_hat [T, N, ...] and 1/sqrt(var_B + eps) per channel; in eval mode the
+  // input, so backward can go through the fixed eval map.
+  Tensor x_hat_, inv_std_, x_eval_;
+};
+
+std::unique_ptr<Layer> make_batchnorm(const ConfigNode& config, const std::vector<Shape>& in);
+
+}  // namespace soma

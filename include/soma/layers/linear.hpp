@@ -1,0 +1,40 @@
+// linear: fully connected layer applied to every time step, folded into one GEMM per window.
+//
+//   y[t, n] = W x[t, n] + b          x [T, N, I] -> y [T, N, O]   (run as [T*N, I] x W^T)
+//   W [O, I] ~ kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(I), 1/sqrt(I))  (PyTorch's default)
+//   b [O]    ~ U(-1/sqrt(I), 1/sqrt(I))
+//
+// YAML: {type: linear, out_features: O (required, > 0), bias: true}
+// The per-step input must be a vector [I]; put a `flatten` layer after conv/pool layers.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "soma/core/config_node.hpp"
+#include "soma/layers/layer.hpp"
+
+namespace soma {
+
+class LinearLayer : public Layer {
+ public:
+  LinearLayer(int64_t in_features, int64_t out_features, bool bias);
+
+  std::string_view type() const override { return "linear"; }
+  Shape output_shape(const Shape& in) const override;
+  std::vector<ParamSpec> param_specs() const override;
+  void bind_params(const std::vector<ParamView>& views) override;
+  Tensor forward(const Tensor& x, RunContext& ctx) override;
+  Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  int64_t synaptic_ops_per_step(const Shape& in) const override;
+
+ private:
+  int64_t in_, out_;
+  bool has_bias_;
+  Tensor weight_, grad_weight_, bias_, grad_bias_;
+  Tensor x_;  // cache: the input window (training only)
+};
+
+std::unique_ptr<Layer> make_linear(const ConfigNode& config, const std::vector<Shape>& in);
+
+}  // namespace soma

@@ -1,0 +1,45 @@
+// maxpool2d / avgpool2d: fixed-window 2-D pooling of every channel at every time step
+// (ops/pool.hpp), folded over T*N*C planes.
+//
+//   x [T, N, C, H, W] -> y [T, N, C, Ho, Wo],  Ho = floor((H + 2 ph - kh) / sh) + 1
+//   maxpool2d: y = max over the window (padding never wins); grad to the first argmax
+//   avgpool2d: y = mean over the kh*kw window, padding counted as zeros (count_include_pad)
+//
+// YAML: {type: maxpool2d | avgpool2d, kernel: k | [kh, kw] (required), stride: kernel,
+//        padding: 0}   (padding <= kernel / 2, as in PyTorch)
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "soma/core/config_node.hpp"
+#include "soma/layers/layer.hpp"
+#include "soma/ops/pool.hpp"
+
+namespace soma {
+
+class Pool2dLayer : public Layer {
+ public:
+  enum class Kind { kMax, kAvg };
+  // geometry.h/w are ignored: the input size comes with each call.
+  Pool2dLayer(Kind kind, const Pool2dGeometry& geometry);
+
+  std::string_view type() const override { return kind_ == Kind::kMax ? "maxpool2d" : "avgpool2d"; }
+  Shape output_shape(const Shape& in) const override;
+  Tensor forward(const Tensor& x, RunContext& ctx) override;
+  Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+
+ private:
+  Pool2dGeometry geometry_for(const Shape& in) const;
+
+  Kind kind_;
+  Pool2dGeometry geom_;
+  Shape x_shape_;                // cache (training only)
+  std::vector<int32_t> argmax_;  // cache for max: winner index per output, within its plane
+  bool cached_ = false;
+};
+
+std::unique_ptr<Layer> make_maxpool2d(const ConfigNode& config, const std::vector<Shape>& in);
+std::unique_ptr<Layer> make_avgpool2d(const ConfigNode& config, const std::vector<Shape>& in);
+
+}  // namespace soma

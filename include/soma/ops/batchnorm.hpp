@@ -1,0 +1,42 @@
+// Batch normalisation over x [B, C, S] per channel c (B = T*N, S = H*W, or S = 1 for [C]).
+// Statistics are computed in double over the n = B*S values of a channel.
+//
+//   training: mu = mean(x_c), var = mean((x_c - mu)^2)  (biased, used to normalise)
+//             x_hat = (x - mu) / sqrt(var + eps),  y = gamma * x_hat + beta
+//   eval:     y = gamma * (x - running_mean) / sqrt(running_var + eps) + beta
+//   backward (training statistics, exact, Ioffe & Szegedy 2015):
+//             grad_beta  += sum grad_y,  grad_gamma += sum grad_y * x_hat
+//             grad_x = gamma * inv_std / n * (n * grad_y - sum grad_y - x_hat * sum grad_y x_hat)
+//   backward (eval statistics, a fixed affine map): grad_x = gamma * inv_std_running * grad_y
+// gamma/beta may be null (affine: false): gamma = 1, beta = 0.
+// Channels run in parallel; each channel's sums are serial in double (thread-count invariant).
+#pragma once
+
+#include <cstdint>
+
+namespace soma {
+
+// Normalises with batch statistics. Writes y, x_hat (may be null), the batch mean and biased
+// variance (per channel, for the running-statistics update) and inv_std = 1/sqrt(var + eps).
+void batchnorm_forward_train(const float* x, int64_t b, int64_t c, int64_t s, const float* gamma,
+                             const float* beta, float eps, float* y, float* x_hat, double* mean,
+                             double* var, float* inv_std);
+
+// Normalises with given statistics (running mean and variance).
+void batchnorm_forward_eval(const float* x, int64_t b, int64_t c, int64_t s, const float* gamma,
+                            const float* beta, float eps, const float* mean, const float* var,
+                            float* y);
+
+// Backward through batch statistics; grad_gamma/grad_beta accumulate and may be null.
+void batchnorm_backward_train(const float* grad_y, const float* x_hat, const float* inv_std,
+                              int64_t b, int64_t c, int64_t s, const float* gamma, float* grad_x,
+                              float* grad_gamma, float* grad_beta);
+
+// Backward through the fixed eval map: grad_x = gamma / sqrt(var + eps) * grad_y; grad_gamma
+// += sum grad_y * (x - mean) / sqrt(var + eps), grad_beta += sum grad_y (both may be null).
+void batchnorm_backward_eval(const float* x, const float* grad_y, int64_t b, int64_t c,
+                             int64_t s, const float* gamma, float eps, const float* mean,
+                             const float* var, float* grad_x, float* grad_gamma,
+                             float* grad_beta);
+
+}  // namespace soma

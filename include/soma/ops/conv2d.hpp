@@ -1,0 +1,58 @@
+// 2-D convolution (cross-correlation, as in PyTorch) by im2col + gemm, over a folded batch of
+// B = T*N images.
+//
+//   x [B, C, H, W], weight [O, C/g, kh, kw] (stored [O, C/g*kh*kw]), bias [O], y [B, O, Ho, Wo]
+//   Ho = floor((H + 2*ph - dh*(kh-1) - 1) / sh) + 1   (same for Wo with w-parameters)
+//   y[n, o, i, j] = b[o] + sum_{c in group(o), a, e} W[o, c, a, e] *
+//                                         x[n, g(o)*C/g + c, i*sh - ph + a*dh, j*sw - pw + e*dw]
+//   (x is zero outside [0, H) x [0, W]; g = groups, O and C divisible by g)
+//
+// Layout: per image and group, output channels sit on the rows of the product:
+//   y_g [O/g, Ho*Wo] = W_g [O/g, K] * col_g [K, Ho*Wo],   K = C/g*kh*kw
+// (measured ~7x faster than pixels-on-rows, /work/shared/bench/ceiling/eigen_ceiling.cpp).
+// col rows are ordered (c, a, e), matching the weight layout. 1x1 kernels with stride 1 and no
+// padding skip im2col (col = x). Images run in parallel (OpenMP); each image's product is serial.
+//
+// Backward:
+//   grad_W_g += sum_n grad_y_g(n) col_g(n)^T   accumulated per fixed chunk of images, the chunk
+//               partials then summed in chunk order: independent of the thread count
+//   grad_b   += sum_{n, i, j} grad_y            (double, fixed order)
+//   grad_x    = col2im(W_g^T grad_y_g)          (per image, in parallel)
+#pragma once
+
+#include <cstdint>
+
+namespace soma {
+
+struct Conv2dGeometry {
+  int64_t c = 0, h = 0, w = 0;  // input channels and size
+  int64_t o = 0;                // output channels
+  int64_t kh = 1, kw = 1;
+  int64_t sh = 1, sw = 1;
+  int64_t ph = 0, pw = 0;
+  int64_t dh = 1, dw = 1;
+  int64_t groups = 1;
+
+  int64_t h_out() const { return (h + 2 * ph - dh * (kh - 1) - 1) / sh + 1; }
+  int64_t w_out() const { return (w + 2 * pw - dw * (kw - 1) - 1) / sw + 1; }
+  // Rows of one group's col matrix (= weight columns).
+  int64_t k_group() const { return c / groups * kh * kw; }
+  bool is_pointwise() const {
+    return kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0;
+  }
+};
+
+// col [C*kh*kw, Ho*Wo] from one image x [C, H, W] (zeros where the window leaves the image).
+void im2col(const float* x, const Conv2dGeometry& g, float* col);
+// The adjoint: x [C, H, W] += scatter of col [C*kh*kw, Ho*Wo].
+void col2im_add(const float* col, const Conv2dGeometry& g, float* x);
+
+// bias may be null.
+void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& g, const float* weight,
+                    const float* bias, float* y);
+
+// grad_x is overwritten; grad_weight and grad_bias accumulate. Any of the three may be null.
+void conv2d_backward(const float* x, const float* grad_y, int64_t batch, const Conv2dGeometry& g,
+                     const float* weight, float* grad_x, float* grad_weight, float* grad_bias);
+
+}  // namespace soma

@@ -1,0 +1,45 @@
+// 2-D pooling kernels over P independent planes (P = T*N*C), each [H, W] -> [Ho, Wo].
+//
+// Fixed windows (kernel kh x kw, stride sh x sw, zero/neg-inf padding ph x pw, floor mode):
+//   Ho = floor((H + 2*ph - kh) / sh) + 1,  Wo likewise
+//   max:  y[i, j] = max over the window of x (padding is -inf, never selected);
+//         grad goes to the (first, row-major) argmax of each window; overlapping windows add
+//   avg:  y[i, j] = sum over the window of x / (kh*kw)    (padding counts as zeros, PyTorch's
+//         count_include_pad = true); grad_x gets grad_y / (kh*kw) in every window position
+// Adaptive average (PyTorch's bins): output cell (i, j) averages rows
+//   [floor(i*H/oh), ceil((i+1)*H/oh)) and columns [floor(j*W/ow), ceil((j+1)*W/ow)).
+// Planes run in parallel; each plane is serial, so results do not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+
+namespace soma {
+
+struct Pool2dGeometry {
+  int64_t h = 0, w = 0;
+  int64_t kh = 1, kw = 1;
+  int64_t sh = 1, sw = 1;
+  int64_t ph = 0, pw = 0;
+  int64_t h_out() const { return (h + 2 * ph - kh) / sh + 1; }
+  int64_t w_out() const { return (w + 2 * pw - kw) / sw + 1; }
+};
+
+// argmax (may be null) receives, per output, the index of the winner inside its plane.
+void maxpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y,
+                       int32_t* argmax);
+// grad_x is overwritten.
+void maxpool2d_backward(const float* grad_y, const int32_t* argmax, int64_t planes,
+                        const Pool2dGeometry& g, float* grad_x);
+
+void avgpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y);
+// grad_x is overwritten.
+void avgpool2d_backward(const float* grad_y, int64_t planes, const Pool2dGeometry& g,
+                        float* grad_x);
+
+void adaptive_avgpool2d_forward(const float* x, int64_t planes, int64_t h, int64_t w, int64_t oh,
+                                int64_t ow, float* y);
+// grad_x is overwritten.
+void adaptive_avgpool2d_backward(const float* grad_y, int64_t planes, int64_t h, int64_t w,
+                                 int64_t oh, int64_t ow, float* grad_x);
+
+}  // namespace soma

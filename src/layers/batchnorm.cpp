@@ -1,0 +1,107 @@
+#include "soma/layers/batchnorm.hpp"
+
+#include "soma/layers/window.hpp"
+#include "soma/ops/batchnorm.hpp"
+
+namespace soma {
+
+BatchNormLayer::BatchNormLayer(const Shape& in, float eps, float momentum, bool affine)
+    : in_(in), eps_(eps), momentum_(momentum), affine_(affine) {
+  SOMA_CHECK_AS(ShapeError, in.rank() >= 1, "batchnorm: expected a per-step input [C, ...]");
+  c_ = in[0];
+  s_ = in.numel_from(1);
+}
+
+Shape BatchNormLayer::output_shape(const Shape& in) const {
+  SOMA_CHECK_AS(ShapeError, in == in_, "batchnorm: expected per-step input ", in_.str(),
+                ", got ", in.str());
+  return in;
+}
+
+std::vector<ParamSpec> BatchNormLayer::param_specs() const {
+  if (!affine_) return {};
+  return {{"weight", Shape{c_}, Init::constant(1.f), false},
+          {"bias", Shape{c_}, Init::constant(0.f), false}};
+}
+
+void BatchNormLayer::bind_params(const std::vector<ParamView>& views) {
+  SOMA_ASSERT(views.size() == (affine_ ? 2u : 0u), "batchnorm: ", views.size(), " param views");
+  if (!affine_) return;
+  weight_ = views[0].value;
+  grad_weight_ = views[0].grad;
+  bias_ = views[1].value;
+  grad_bias_ = views[1].grad;
+}
+
+std::vector<BufferSpec> BatchNormLayer::buffer_specs() const {
+  return {{"running_mean", Shape{c_}, 0.f}, {"running_var", Shape{c_}, 1.f}};
+}
+
+void BatchNormLayer::bind_buffers(const std::vector<BufferView>& views) {
+  SOMA_ASSERT(views.size() == 2u, "batchnorm: ", views.size(), " buffer views");
+  running_mean_ = views[0].value;
+  running_var_ = views[1].value;
+}
+
+Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
+  const int64_t b = check_window(x, in_, type());
+  SOMA_ASSERT(running_mean_.defined(), "batchnorm: buffers not bound");
+  const float* gamma = affine_ ? weight_.data() : nullptr;
+  const float* beta = affine_ ? bias_.data() : nullptr;
+  Tensor y = Tensor::empty(x.shape());
+  if (!ctx.training()) {
+    batchnorm_forward_eval(x.data(), b, c_, s_, gamma, beta, eps_, running_mean_.data(),
+                           running_var_.data(), y.data());
+    x_eval_ = x;
+    x_hat_ = Tensor();
+    return y;
+  }
+  const int64_t n = b * s_;
+  SOMA_CHECK_AS(ShapeError, n > 1, "batchnorm: training needs more than one value per channel, got ",
+                x.shape().str());
+  std::vector<double> mean(c_), var(c_);
+  x_hat_ = Tensor::empty(x.shape());
+  inv_std_ = Tensor::empty(Shape{c_});
+  batchnorm_forward_train(x.data(), b, c_, s_, gamma, beta, eps_, y.data(), x_hat_.data(),
+                          mean.data(), var.data(), inv_std_.data());
+  const double m = momentum_, unbias = double(n) / double(n - 1);
+  for (int64_t ch = 0; ch < c_; ++ch) {
+    running_mean_[ch] = static_cast<float>((1.0 - m) * running_mean_[ch] + m * mean[ch]);
+    running_var_[ch] = static_cast<float>((1.0 - m) * running_var_[ch] + m * var[ch] * unbias);
+  }
+  x_eval_ = Tensor();
+  return y;
+}
+
+Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
+  const int64_t b = check_window(grad_y, in_, type());
+  Tensor grad_x = Tensor::empty(grad_y.shape());
+  const float* gamma = affine_ ? weight_.data() : nullptr;
+  float* gg = affine_ ? grad_weight_.data() : nullptr;
+  float* gb = affine_ ? grad_bias_.data() : nullptr;
+  if (x_hat_.defined()) {
+    batchnorm_backward_train(grad_y.data(), x_hat_.data(), inv_std_.data(), b, c_, s_, gamma,
+                             grad_x.data(), gg, gb);
+  } else {
+    SOMA_CHECK(x_eval_.defined(), "batchnorm: backward() called without a forward() before it");
+    batchnorm_backward_eval(x_eval_.data(), grad_y.data(), b, c_, s_, gamma, eps_,
+                            running_mean_.data(), running_var_.data(), grad_x.data(), gg, gb);
+  }
+  x_hat_ = Tensor();
+  inv_std_ = Tensor();
+  x_eval_ = Tensor();
+  return grad_x;
+}
+
+std::unique_ptr<Layer> make_batchnorm(const ConfigNode& config, const std::vector<Shape>& in) {
+  SOMA_ASSERT(in.size() == 1);
+  const float eps = config.get_float("eps", 1e-5f);
+  config.require(eps > 0.f, "eps", "must be > 0, got ", eps);
+  const float momentum = config.get_float("momentum", 0.1f);
+  config.require(momentum >= 0.f && momentum <= 1.f, "momentum", "must be in [0, 1], got ",
+                 momentum);
+  const bool affine = config.get_bool("affine", true);
+  return std::make_unique<BatchNormLayer>(in[0], eps, momentum, affine);
+}
+
+}  // namespace soma

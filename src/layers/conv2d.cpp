@@ -1,0 +1,122 @@
+#include "soma/layers/conv2d.hpp"
+
+#include <cmath>
+
+#include "soma/layers/window.hpp"
+
+namespace soma {
+
+Conv2dLayer::Conv2dLayer(const Conv2dGeometry& geometry, bool bias)
+    : geom_(geometry), has_bias_(bias) {
+  SOMA_ASSERT(geom_.c > 0 && geom_.o > 0 && geom_.groups > 0 && geom_.c % geom_.groups == 0 &&
+              geom_.o % geom_.groups == 0);
+}
+
+Shape Conv2dLayer::output_shape(const Shape& in) const {
+  SOMA_CHECK_AS(ShapeError, in.rank() == 3, "conv2d: expected a per-step input [C, H, W], got ",
+                in.str());
+  SOMA_CHECK_AS(ShapeError, in[0] == geom_.c, "conv2d: expected ", geom_.c,
+                " input channels, got ", in.str());
+  Conv2dGeometry g = geom_;
+  g.h = in[1];
+  g.w = in[2];
+  SOMA_CHECK_AS(ShapeError, g.h + 2 * g.ph >= g.dh * (g.kh - 1) + 1 &&
+                                g.w + 2 * g.pw >= g.dw * (g.kw - 1) + 1,
+                "conv2d: input ", in.str(), " is smaller than the dilated kernel [",
+                g.dh * (g.kh - 1) + 1, ", ", g.dw * (g.kw - 1) + 1, "] plus padding [", g.ph,
+                ", ", g.pw, "]");
+  return Shape{g.o, g.h_out(), g.w_out()};
+}
+
+std::vector<ParamSpec> Conv2dLayer::param_specs() const {
+  const int64_t fan_in = geom_.k_group();
+  std::vector<ParamSpec> specs{{"weight", Shape{geom_.o, geom_.c / geom_.groups, geom_.kh, geom_.kw},
+                                Init::kaiming_uniform(fan_in), true}};
+  const float bound = 1.f / std::sqrt(static_cast<float>(fan_in));
+  if (has_bias_) specs.push_back({"bias", Shape{geom_.o}, Init::uniform(-bound, bound), true});
+  return specs;
+}
+
+void Conv2dLayer::bind_params(const std::vector<ParamView>& views) {
+  SOMA_ASSERT(views.size() == (has_bias_ ? 2u : 1u), "conv2d: ", views.size(), " param views");
+  weight_ = views[0].value;
+  grad_weight_ = views[0].grad;
+  if (has_bias_) {
+    bias_ = views[1].value;
+    grad_bias_ = views[1].grad;
+  }
+}
+
+Tensor Conv2dLayer::forward(const Tensor& x, RunContext& ctx) {
+  SOMA_CHECK_AS(ShapeError, x.rank() == 5, "conv2d: expected a window [T, N, C, H, W], got ",
+                x.shape().str());
+  const Shape out = output_shape(x.shape().drop_front(2));
+  SOMA_ASSERT(weight_.defined(), "conv2d: params not bound");
+  Conv2dGeometry g = geom_;
+  g.h = x.dim(3);
+  g.w = x.dim(4);
+  Tensor y = Tensor::empty(out.prepend({x.dim(0), x.dim(1)}));
+  conv2d_forward(x.data(), x.dim(0) * x.dim(1), g, weight_.data(),
+                 has_bias_ ? bias_.data() : nullptr, y.data());
+  if (ctx.training()) x_ = x;
+  return y;
+}
+
+Tensor Conv2dLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
+  check_cached(x_, type());
+  Conv2dGeometry g = geom_;
+  g.h = x_.dim(3);
+  g.w = x_.dim(4);
+  const int64_t batch = check_window(grad_y, output_shape(x_.shape().drop_front(2)), type());
+  Tensor grad_x = Tensor::empty(x_.shape());
+  conv2d_backward(x_.data(), grad_y.data(), batch, g, weight_.data(), grad_x.data(),
+                  grad_weight_.data(), has_bias_ ? grad_bias_.data() : nullptr);
+  x_ = Tensor();
+  return grad_x;
+}
+
+int64_t Conv2dLayer::synaptic_ops_per_step(const Shape& in) const {
+  const Shape out = output_shape(in);
+  return out.numel() * geom_.k_group();
+}
+
+namespace {
+// An int or [h, w], each checked against `min`.
+void read_pair(const ConfigNode& c, std::string_view key, int64_t min, int64_t& h, int64_t& w,
+               std::vector<int64_t> def) {
+  const std::vector<int64_t> v = c.get_ints(key, 2, std::move(def));
+  c.require(v[0] >= min && v[1] >= min, key, "must be >= ", min, ", got [", v[0], ", ", v[1],
+            "]");
+  h = v[0];
+  w = v[1];
+}
+}  // namespace
+
+std::unique_ptr<Layer> make_conv2d(const ConfigNode& config, const std::vector<Shape>& in) {
+  SOMA_ASSERT(in.size() == 1);
+  Conv2dGeometry g;
+  g.o = config.get_int("out_channels");
+  config.require(g.o > 0, "out_channels", "must be > 0, got ", g.o);
+  if (!config.has("kernel")) config.fail("missing required key 'kernel' (an int or [kh, kw])");
+  read_pair(config, "kernel", 1, g.kh, g.kw, {});
+  read_pair(config, "stride", 1, g.sh, g.sw, {1, 1});
+  read_pair(config, "padding", 0, g.ph, g.pw, {0, 0});
+  read_pair(config, "dilation", 1, g.dh, g.dw, {1, 1});
+  g.groups = config.get_int("groups", 1);
+  config.require(g.groups > 0, "groups", "must be > 0, got ", g.groups);
+  config.require(g.o % g.groups == 0, "groups", "out_channels ", g.o,
+                 " is not divisible by groups ", g.groups);
+  const bool bias = config.get_bool("bias", true);
+  SOMA_CHECK_AS(ShapeError, in[0].rank() == 3, "conv2d: expected a per-step input [C, H, W], got ",
+                in[0].str());
+  g.c = in[0][0];
+  g.h = in[0][1];
+  g.w = in[0][2];
+  SOMA_CHECK_AS(ShapeError, g.c % g.groups == 0, "conv2d: input channels ", g.c,
+                " are not divisible by groups ", g.groups);
+  auto layer = std::make_unique<Conv2dLayer>(g, bias);
+  layer->output_shape(in[0]);  // size checks now, at build time
+  return layer;
+}
+
+}  // namespace soma

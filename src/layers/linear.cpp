@@ -1,0 +1,78 @@
+#include "soma/layers/linear.hpp"
+
+#include <cmath>
+
+#include "soma/layers/window.hpp"
+#include "soma/ops/linear.hpp"
+
+namespace soma {
+
+namespace {
+void check_vector_input(const Shape& in, int64_t features) {
+  SOMA_CHECK_AS(ShapeError, in.rank() == 1,
+                "linear: expected a per-step vector input [F], got ", in.str(),
+                "; add a `flatten` layer before it");
+  SOMA_CHECK_AS(ShapeError, features < 0 || in[0] == features, "linear: expected input [",
+                features, "], got ", in.str());
+}
+}  // namespace
+
+LinearLayer::LinearLayer(int64_t in_features, int64_t out_features, bool bias)
+    : in_(in_features), out_(out_features), has_bias_(bias) {
+  SOMA_ASSERT(in_ > 0 && out_ > 0);
+}
+
+Shape LinearLayer::output_shape(const Shape& in) const {
+  check_vector_input(in, in_);
+  return Shape{out_};
+}
+
+std::vector<ParamSpec> LinearLayer::param_specs() const {
+  std::vector<ParamSpec> specs{{"weight", Shape{out_, in_}, Init::kaiming_uniform(in_), true}};
+  const float bound = 1.f / std::sqrt(static_cast<float>(in_));
+  if (has_bias_) specs.push_back({"bias", Shape{out_}, Init::uniform(-bound, bound), true});
+  return specs;
+}
+
+void LinearLayer::bind_params(const std::vector<ParamView>& views) {
+  SOMA_ASSERT(views.size() == (has_bias_ ? 2u : 1u), "linear: ", views.size(), " param views");
+  weight_ = views[0].value;
+  grad_weight_ = views[0].grad;
+  if (has_bias_) {
+    bias_ = views[1].value;
+    grad_bias_ = views[1].grad;
+  }
+}
+
+Tensor LinearLayer::forward(const Tensor& x, RunContext& ctx) {
+  const int64_t m = check_window(x, Shape{in_}, type());
+  SOMA_ASSERT(weight_.defined(), "linear: params not bound");
+  Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), out_});
+  linear_forward(x.data(), m, in_, weight_.data(), has_bias_ ? bias_.data() : nullptr, out_,
+                 y.data());
+  if (ctx.training()) x_ = x;
+  return y;
+}
+
+Tensor LinearLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
+  check_cached(x_, type());
+  const int64_t m = check_window(grad_y, Shape{out_}, type());
+  Tensor grad_x = Tensor::empty(x_.shape());
+  linear_backward(x_.data(), grad_y.data(), m, in_, weight_.data(), out_, grad_x.data(),
+                  grad_weight_.data(), has_bias_ ? grad_bias_.data() : nullptr);
+  x_ = Tensor();
+  return grad_x;
+}
+
+int64_t LinearLayer::synaptic_ops_per_step(const Shape& /*in*/) const { return in_ * out_; }
+
+std::unique_ptr<Layer> make_linear(const ConfigNode& config, const std::vector<Shape>& in) {
+  const int64_t out = config.get_int("out_features");
+  config.require(out > 0, "out_features", "must be > 0, got ", out);
+  const bool bias = config.get_bool("bias", true);
+  SOMA_ASSERT(in.size() == 1);
+  check_vector_input(in[0], -1);
+  return std::make_unique<LinearLayer>(in[0][0], out, bias);
+}
+
+}  // namespace soma
