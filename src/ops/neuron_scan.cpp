@@ -103,7 +103,7 @@ void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
         std::copy(s, s + n, yt);
       } else {
         for (int64_t i = 0; i < n; ++i) tmp[i] = ht[i] - p.activation_shift;
-        act_stand_in::activation_forward(p.activation, tmp, yt, n, p.negative_slope);
+        activation_forward(p.activation, tmp, yt, n, p.negative_slope);
       }
       reset(p, ht, s, v, n);
     }
@@ -155,7 +155,7 @@ void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,
           break;
         case NeuronOutput::kAnalog:
           for (int64_t i = 0; i < n; ++i) z[i] = ht[i] - p.activation_shift;
-          act_stand_in::activation_backward(p.activation, z, gyt, gyh, n, p.negative_slope);
+          activation_backward(p.activation, z, gyt, gyh, n, p.negative_slope);
           break;
         case NeuronOutput::kMembrane:
           std::copy(gyt, gyt + n, gyh);

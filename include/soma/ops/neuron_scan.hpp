@@ -34,14 +34,10 @@
 
 #include <cstdint>
 
-#include "soma/ops/neuron_scan_activation.hpp"
+#include "soma/ops/activation.hpp"
 #include "soma/ops/surrogate.hpp"
 
 namespace soma {
-
-// The analog activation of LIAF (see neuron_scan_activation.hpp: a stand-in until
-// ops/activation.hpp lands).
-using LiafActivation = act_stand_in::Activation;
 
 enum class ResetMode { kHard, kSoft, kNone };
 enum class NeuronOutput { kSpike, kAnalog, kMembrane };
@@ -56,8 +52,8 @@ struct NeuronScanParams {
   bool spike_primitive = false;  // fire with surrogate.primitive(z) instead of H(z)
   Surrogate surrogate;
   NeuronOutput output = NeuronOutput::kSpike;
-  LiafActivation activation = LiafActivation::kRelu;  // kAnalog only
-  float negative_slope = 0.01f;                       // leaky_relu
+  Activation activation = Activation::kRelu;          // kAnalog only (ops/activation.hpp)
+  float negative_slope = kLeakyReluDefaultSlope;      // leaky_relu
   float activation_shift = 0.f;                       // v_threshold when threshold_related
 };
 

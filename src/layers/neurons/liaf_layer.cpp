@@ -15,17 +15,6 @@ NeuronScanParams liaf_scan(const LiafConfig& k) {
   return p;
 }
 
-LiafActivation parse_liaf_activation(const ConfigNode& c) {
-  const std::string a = c.get_choice(
-      "activation", {"relu", "leaky_relu", "selu", "sigmoid", "tanh", "identity"}, "relu");
-  if (a == "leaky_relu") return LiafActivation::kLeakyRelu;
-  if (a == "selu") return LiafActivation::kSelu;
-  if (a == "sigmoid") return LiafActivation::kSigmoid;
-  if (a == "tanh") return LiafActivation::kTanh;
-  if (a == "identity") return LiafActivation::kIdentity;
-  return LiafActivation::kRelu;
-}
-
 }  // namespace
 
 LiafLayer::LiafLayer(const LiafConfig& config, const Shape& in)
@@ -40,8 +29,8 @@ std::unique_ptr<Layer> make_liaf(const ConfigNode& c, const std::vector<Shape>& 
   LiafConfig k;
   k.leak = parse_leak_config(c);
   k.neuron = parse_neuron_config(c, /*default_detach=*/true);
-  k.activation = parse_liaf_activation(c);
-  k.negative_slope = c.get_float("negative_slope", 0.01f);
+  k.activation = parse_activation(c, "activation", Activation::kRelu);
+  k.negative_slope = c.get_float("negative_slope", kLeakyReluDefaultSlope);
   k.threshold_related = c.get_bool("threshold_related", false);
   return std::make_unique<LiafLayer>(k, in[0]);
 }

@@ -64,7 +64,7 @@ inline double reference_grad_x(const NeuronLayer& layer, const Tensor& x, const 
       dl += r[idx] * s.d;
     } else {
       const float u = static_cast<float>(h.v - p.activation_shift);
-      dl += r[idx] * act_stand_in::activation_grad(p.activation, u, p.negative_slope) * h.d;
+      dl += r[idx] * activation_grad(p.activation, u, p.negative_slope) * h.d;
     }
     const Dual sr = p.detach_reset ? Dual{s.v, 0.0} : s;
     if (p.reset == ResetMode::kHard)

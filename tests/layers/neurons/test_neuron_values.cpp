@@ -230,7 +230,7 @@ TEST_CASE("neuron config errors", "[neurons][config]") {
   fails("{type: lif, decay: 0.5, decay_input: false}", "tau form only");
   fails("{type: lif, reset: zero}", "choices: hard, soft");
   fails("{type: lif, spike_fn: sigmoid}", "choices: heaviside, primitive");
-  fails("{type: liaf, activation: gelu}", "relu, leaky_relu, selu, sigmoid, tanh, identity");
+  fails("{type: liaf, activation: gelu}", "identity, relu, leaky_relu, selu, sigmoid, tanh");
   fails("{type: lif, v_threshold: 0.0}", "must be > v_reset");
   fails("{type: lif, v_treshold: 1.0}", "unknown key 'v_treshold'");
   fails("{type: lif, surrogate: {type: atan, alpha: -1}}", "> 0");
@@ -255,5 +255,5 @@ TEST_CASE("defaults: atan(2) surrogate, hard reset, heaviside, liaf detaches its
   CHECK(as_neuron(*lif).coeff_a()[0] == 0.5f);  // tau 2
   auto liaf = build_layer("{type: liaf}", Shape{4});
   CHECK(as_neuron(*liaf).scan_params().detach_reset);
-  CHECK(as_neuron(*liaf).scan_params().activation == LiafActivation::kRelu);
+  CHECK(as_neuron(*liaf).scan_params().activation == Activation::kRelu);
 }

@@ -30,8 +30,8 @@ namespace soma {
 struct LiafConfig {
   NeuronConfig neuron;  // detach_reset defaults to true
   LeakConfig leak;
-  LiafActivation activation = LiafActivation::kRelu;
-  float negative_slope = 0.01f;
+  Activation activation = Activation::kRelu;
+  float negative_slope = kLeakyReluDefaultSlope;
   bool threshold_related = false;
 };
 
