@@ -19,7 +19,9 @@ struct Blocks {
   int64_t chunks = 0;  // chunks per row
   int64_t count() const { return rows * chunks; }
   int64_t channel(int64_t item) const { return (item / chunks) % C; }
-  int64_t offset(int64_t item) const { return (item / chunks) * row_len + (item % chunks) * kScanBlock; }
+  int64_t offset(int64_t item) const {
+    return (item / chunks) * row_len + (item % chunks) * kScanBlock;
+  }
   int64_t length(int64_t item) const {
     return std::min<int64_t>(kScanBlock, row_len - (item % chunks) * kScanBlock);
   }

@@ -7,13 +7,14 @@
 // `spike_fn: primitive` emits primitive(z) instead of H(z) and its whole BPTT path can be checked
 // by finite differences (SpikingJelly surrogate.py `spiking=False`).
 //
-//   type          param [default]  grad(z)                                   primitive(z)
-//   rectangular   a     [1]        1[|z| < a/2] / a                          clamp(z/a + 1/2, 0, 1)
-//   triangle      w     [1]        max(0, w - |z|) / w^2                     piecewise quadratic, 0..1
-//   sigmoid       alpha [4]        alpha sig(alpha z) (1 - sig(alpha z))     sig(alpha z)
-//   atan          alpha [2]        (alpha/2) / (1 + (pi/2 alpha z)^2)        atan(pi/2 alpha z)/pi + 1/2
-//   fast_sigmoid  alpha [25]       1 / (1 + alpha |z|)^2                     1/alpha + z/(1 + alpha |z|)
-//   gaussian      sigma [0.5]      exp(-z^2/(2 sigma^2)) / (sqrt(2 pi) sigma) (1 + erf(z/(sigma sqrt 2)))/2
+//   type          param [def]    grad(z)                                primitive(z)
+//   rectangular   a     [1]      1[|z| < a/2] / a                       clamp(z/a + 1/2, 0, 1)
+//   triangle      w     [1]      max(0, w - |z|) / w^2                  piecewise quadratic
+//   sigmoid       alpha [4]      alpha sig(alpha z) (1 - sig(alpha z))  sig(alpha z)
+//   atan          alpha [2]      (alpha/2) / (1 + (pi/2 alpha z)^2)     atan(pi/2 alpha z)/pi + 1/2
+//   fast_sigmoid  alpha [25]     1 / (1 + alpha |z|)^2                  1/alpha + z/(1 + alpha|z|)
+//   gaussian      sigma [0.5]    exp(-z^2 / (2 sigma^2))                (1 + erf(z/(sigma sqrt2)))/2
+//                                  / (sqrt(2 pi) sigma)
 //
 // Every grad integrates to 1 over the real line except fast_sigmoid (integral 2/alpha; it is
 // snnTorch's "fast sigmoid" slope-k form, Zenke & Ganguli 2018 SuperSpike, kept as is).

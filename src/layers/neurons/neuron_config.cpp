@@ -41,7 +41,8 @@ NeuronConfig parse_neuron_config(const ConfigNode& c, bool default_detach) {
                                                                       : ResetMode::kSoft;
   k.detach_reset = c.get_bool("detach_reset", default_detach);
   k.surrogate = Surrogate::parse(c, "surrogate");
-  k.spike_primitive = c.get_choice("spike_fn", {"heaviside", "primitive"}, "heaviside") == "primitive";
+  k.spike_primitive =
+      c.get_choice("spike_fn", {"heaviside", "primitive"}, "heaviside") == "primitive";
   return k;
 }
 
@@ -67,7 +68,8 @@ LeakConfig parse_leak_config(const ConfigNode& c) {
     c.require(k.decay >= 0.f && k.decay <= 1.f, "decay",
               "must be in [0, 1] (the membrane's multiplicative leak per step), got ", k.decay);
     if (c.has("decay_input"))
-      c.fail_at("decay_input", "applies to the tau form only (the decay form is h = decay * v + x)");
+      c.fail_at("decay_input",
+                "applies to the tau form only (the decay form is h = decay * v + x)");
     return k;
   }
   k.tau = parse_tau(c, "tau", 2.f);

@@ -11,8 +11,8 @@ NeuronLayer::NeuronLayer(const NeuronScanParams& scan, const Shape& in, int64_t 
 }
 
 Shape NeuronLayer::output_shape(const Shape& in) const {
-  SOMA_CHECK_AS(ShapeError, in == in_, type(), " layer '", name(), "' was built for per-step shape ",
-                in_.str(), ", got ", in.str());
+  SOMA_CHECK_AS(ShapeError, in == in_, type(), " layer '", name(),
+                "' was built for per-step shape ", in_.str(), ", got ", in.str());
   return in;
 }
 

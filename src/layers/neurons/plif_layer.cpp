@@ -39,7 +39,8 @@ void PlifLayer::update_coeffs() {
 
 void PlifLayer::add_coeff_grads(const std::vector<double>& ga, const std::vector<double>& gb,
                                 const std::vector<double>& gc) {
-  // a = 1 - r, b = r (decay_input) or 1, c = r v_reset  =>  dL/dr = -ga + gb [decay_input] + v_reset gc
+  // a = 1 - r, b = r (decay_input) or 1, c = r v_reset, so
+  // dL/dr = -ga + gb [decay_input] + v_reset gc.
   const double vr = config_.neuron.v_reset;
   for (int64_t ch = 0; ch < channels_; ++ch) {
     const double dr = -ga[ch] + (config_.decay_input ? gb[ch] : 0.0) + vr * gc[ch];

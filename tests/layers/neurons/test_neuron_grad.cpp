@@ -59,7 +59,8 @@ TEST_CASE("neuron BPTT gradients match finite differences (primitive spikes)", "
   const Shape flat{5};
   const Shape conv{2, 3, 2};
   for (const char* reset : {"hard", "soft"}) {
-    const std::string common = std::string(", spike_fn: primitive, detach_reset: false, reset: ") + reset;
+    const std::string common =
+        std::string(", spike_fn: primitive, detach_reset: false, reset: ") + reset;
     fd_check("{type: if" + common + "}", flat, -0.3f, 0.9f);
     fd_check("{type: lif, tau: 2.0" + common + "}", flat);
     fd_check("{type: lif, tau: 3.0, decay_input: false" + common + "}", conv, -0.2f, 0.8f);
@@ -148,8 +149,8 @@ TEST_CASE("detach_reset changes the gradient exactly as derived by hand", "[neur
   Tensor g(Shape{2, 1, 1});
   g[1] = 1.f;
   for (bool detach : {false, true}) {
-    auto layer = build_layer(std::string("{type: if, detach_reset: ") + (detach ? "true" : "false") + "}",
-                             Shape{1});
+    auto layer = build_layer(
+        std::string("{type: if, detach_reset: ") + (detach ? "true" : "false") + "}", Shape{1});
     RunContext ctx;
     Tensor y = layer->forward(x, ctx);
     CHECK(y[0] == 1.f);
