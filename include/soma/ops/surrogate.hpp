@@ -13,7 +13,7 @@
 //   sigmoid       alpha [4]      alpha sig(alpha z) (1 - sig(alpha z))  sig(alpha z)
 //   atan          alpha [2]      (alpha/2) / (1 + (pi/2 alpha z)^2)     atan(pi/2 alpha z)/pi + 1/2
 //   fast_sigmoid  alpha [25]     1 / (1 + alpha |z|)^2                  1/alpha + z/(1 + alpha|z|)
-//   gaussian      sigma [0.5]    exp(-z^2 / (2 sigma^2))                (1 + erf(z/(sigma sqrt2)))/2
+//   gaussian      sigma [0.5]    exp(-z^2 / (2 sigma^2))                (1+erf(z/(sigma sqrt2)))/2
 //                                  / (sqrt(2 pi) sigma)
 //
 // Every grad integrates to 1 over the real line except fast_sigmoid (integral 2/alpha; it is
