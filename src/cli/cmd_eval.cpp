@@ -24,8 +24,8 @@ Json report_json(const EvalResult& r, const std::string& split, const std::strin
   Json conf = Json::array();
   for (const auto& row : r.confusion) {
     Json jr = Json::array();
-    for (int64_t v : row) jr.push(v);
-    conf.push(jr);
+    for (int64_t v : row) jr.push_back(v);
+    conf.push_back(jr);
   }
   j.set("confusion", conf);
   Json layers = Json::array();
@@ -39,7 +39,7 @@ Json report_json(const EvalResult& r, const std::string& split, const std::strin
       jl.set("input_density", l.input_density);
       jl.set(l.spike_input ? "acs_per_sample" : "macs_per_sample", l.synaptic_ops_per_sample);
     }
-    layers.push(jl);
+    layers.push_back(jl);
   }
   j.set("layers", layers);
   Json ops = Json::object();
@@ -79,8 +79,8 @@ class EvalCommand final : public Command {
     EvalOptions eo;
     eo.batch_size = exp.data.batch_size;
     eo.seed = exp.seed;
-    eo.e_ac_pj = exp.eval.e_ac_pj;
-    eo.e_mac_pj = exp.eval.e_mac_pj;
+    eo.e_ac_pj = exp.eval.energy.e_ac_pj;
+    eo.e_mac_pj = exp.eval.energy.e_mac_pj;
     const EvalResult r = evaluate(*exp.model, data, *exp.loss, eo);
     spdlog::info("{} on {}: accuracy {:.2f}% ({} samples), loss {:.4f}, {:.3f} uJ/sample estimated",
                  le.checkpoint_path, split_, 100.0 * r.accuracy, r.samples, r.loss,

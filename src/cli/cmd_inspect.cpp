@@ -43,7 +43,7 @@ class InspectCommand final : public Command {
       Json tensors = Json::object();
       for (const auto& [k, t] : c.tensors) {
         Json shape = Json::array();
-        for (int i = 0; i < t.rank(); ++i) shape.push(t.dim(i));
+        for (int i = 0; i < t.rank(); ++i) shape.push_back(t.dim(i));
         tensors.set(k, shape);
       }
       j.set("tensors", tensors);

@@ -39,7 +39,7 @@ class TraceCommand final : public Command {
     if (!input_.empty()) {
       H5File in = H5File::open_read(input_);
       x = in.read_tensor("x");
-      for (int64_t v : in.read_int64("y")) y.push_back(static_cast<int>(v));
+      for (int64_t v : in.read_array<int64_t>("y")) y.push_back(static_cast<int>(v));
       SOMA_CHECK_AS(ShapeError, x.rank() >= 3 && x.shape().drop_front(2) == model.input_shape(),
                     input_, ": /x has shape ", x.shape().str(), ", the model takes [T, N, ",
                     model.input_shape().str().substr(1));
@@ -74,9 +74,9 @@ class TraceCommand final : public Command {
     const std::string tmp = out_ + ".tmp";
     {
       H5File f = H5File::create(tmp);
-      f.write_double("loss", {loss});
+      f.write_scalar("loss", loss);
       f.write_tensor("input/x", x);
-      f.write_int64("input/y", std::vector<int64_t>(y.begin(), y.end()));
+      f.write_array("input/y", std::vector<int64_t>(y.begin(), y.end()));
       const auto& nodes = model.nodes();
       for (size_t i = 0; i < nodes.size(); ++i) {
         f.write_tensor("layers/" + nodes[i].name + "/output", model.recorded_outputs()[i]);
@@ -88,8 +88,8 @@ class TraceCommand final : public Command {
         f.write_tensor("params/" + s.name + "/value", ps.value(s));
         f.write_tensor("params/" + s.name + "/grad", ps.grad(s));
       }
-      f.set_attr("/", "config_yaml", exp.config_yaml);
-      f.set_attr("/", "checkpoint", le.checkpoint_path);
+      f.set_attr_string("/", "config_yaml", exp.config_yaml);
+      f.set_attr_string("/", "checkpoint", le.checkpoint_path);
     }
     std::filesystem::rename(tmp, out_);
     spdlog::info("trace of {} samples x {} steps: loss {:.6f} -> {}", x.dim(1), x.dim(0), loss, out_);

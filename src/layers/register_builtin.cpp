@@ -12,6 +12,11 @@
 #include "soma/layers/pool2d.hpp"
 #include "soma/layers/readout.hpp"
 #include "soma/layers/vote.hpp"
+#include "soma/layers/neurons/if_layer.hpp"
+#include "soma/layers/neurons/li_layer.hpp"
+#include "soma/layers/neurons/liaf_layer.hpp"
+#include "soma/layers/neurons/lif_layer.hpp"
+#include "soma/layers/neurons/plif_layer.hpp"
 
 namespace soma {
 
@@ -52,6 +57,20 @@ void register_builtin_layers(LayerRegistry& r) {
          "{type: readout, mode: mean_over_time}", Shape{10}, 1});
   r.add({"vote", &make_vote, "mean of consecutive groups of k neurons: [F] -> [F/k]",
          "{type: vote, groups: 10}", Shape{100}, 1});
+
+  // --- spiking and analog-fire neurons (issue 2)
+  r.add({"if", &make_if, "integrate-and-fire: h = v + x, s = H(h - v_th), reset; surrogate BPTT",
+         "{type: if, v_threshold: 1.0}", Shape{8}});
+  r.add({"lif", &make_lif,
+         "leaky integrate-and-fire: h = v + (x - (v - v_reset))/tau (or decay*v + x), spike, reset",
+         "{type: lif, tau: 2.0, reset: hard, surrogate: {type: atan, alpha: 2.0}}", Shape{8}});
+  r.add({"plif", &make_plif, "parametric LIF: learnable tau = 1/sigmoid(w) (scalar or per channel)",
+         "{type: plif, init_tau: 2.0, per_channel: true}", Shape{4, 3, 3}});
+  r.add({"liaf", &make_liaf,
+         "leaky integrate and analog fire: LIF dynamics, output act(h); spike only resets",
+         "{type: liaf, tau: 2.0, activation: relu}", Shape{8}});
+  r.add({"li", &make_li, "leaky integrator readout: v = v + (x - (v - v_reset))/tau, y = v",
+         "{type: li, tau: 2.0}", Shape{8}});
 }
 
 }  // namespace soma

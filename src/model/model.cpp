@@ -1,6 +1,8 @@
 #include "soma/model/model.hpp"
 
 #include "soma/core/error.hpp"
+#include "soma/metrics/energy.hpp"
+#include "soma/metrics/firing_rate.hpp"
 
 namespace soma {
 namespace {
@@ -16,24 +18,6 @@ void add_into(Tensor& dst, const Tensor& src) {
   for (int64_t i = 0; i < n; ++i) d[i] += s[i];
 }
 
-// Fraction of nonzero entries and whether every entry is 0 or 1.
-std::pair<double, bool> density_and_binary(const Tensor& t) {
-  const float* p = t.data();
-  const int64_t n = t.numel();
-  int64_t nonzero = 0;
-  bool binary = true;
-  for (int64_t i = 0; i < n; ++i) {
-    nonzero += p[i] != 0.f;
-    binary = binary && (p[i] == 0.f || p[i] == 1.f);
-  }
-  return {n ? double(nonzero) / double(n) : 0.0, binary};
-}
-
-double mean_of(const Tensor& t) {
-  double s = 0.0;
-  for (int64_t i = 0; i < t.numel(); ++i) s += t[i];
-  return t.numel() ? s / double(t.numel()) : 0.0;
-}
 
 }  // namespace
 
@@ -80,11 +64,13 @@ Tensor Model::forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>*
       s.name = node.name;
       s.type = std::string(node.layer->type());
       s.spiking = node.layer->emits_spikes();
-      if (s.spiking) s.firing_rate = mean_of(y);
+      if (s.spiking) s.firing_rate = firing_rate(y);
       const Shape in_step = in[0].shape().drop_front(2);
       const int64_t macs = node.layer->synaptic_ops_per_step(in_step);
       if (macs > 0) {
-        const auto [density, binary] = density_and_binary(in[0]);
+        const SpikeCount c = count_spikes(in[0]);
+        const bool binary = c.binary;
+        const double density = in[0].numel() ? double(c.nonzero) / double(in[0].numel()) : 0.0;
         s.spike_input = binary;
         s.input_density = density;
         // With binary inputs only the active synapses accumulate: ACs = density * MACs.

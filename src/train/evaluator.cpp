@@ -6,23 +6,6 @@
 
 namespace soma {
 
-std::vector<int> predict(const Tensor& y) {
-  SOMA_ASSERT(y.rank() == 3, "predict expects [T, N, C], got ", y.shape().str());
-  const int64_t T = y.dim(0), N = y.dim(1), C = y.dim(2);
-  std::vector<int> pred(N, 0);
-  std::vector<double> m(C);
-  for (int64_t n = 0; n < N; ++n) {
-    std::fill(m.begin(), m.end(), 0.0);
-    for (int64_t t = 0; t < T; ++t)
-      for (int64_t c = 0; c < C; ++c) m[c] += y[(t * N + n) * C + c];
-    int best = 0;
-    for (int64_t c = 1; c < C; ++c)
-      if (m[c] > m[best]) best = static_cast<int>(c);
-    pred[n] = best;
-  }
-  return pred;
-}
-
 EvalResult evaluate(Model& model, std::shared_ptr<const Dataset> data, Loss& loss,
                     const EvalOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -55,7 +38,7 @@ EvalResult evaluate(Model& model, std::shared_ptr<const Dataset> data, Loss& los
     model.reset_state();
     Tensor y = model.forward(batch.x, ctx, &stats);
     const double l = loss.forward_backward(y, batch.y, nullptr);
-    const std::vector<int> pred = predict(y);
+    const std::vector<int> pred = predict_classes(y);
     acc[0] += double(n);
     acc[1] += l * double(n);
     for (int64_t i = 0; i < n; ++i) {

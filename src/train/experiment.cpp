@@ -36,9 +36,9 @@ Experiment make_experiment(const ConfigNode& root, const std::string& config_nam
   train.require(e.train.log_every >= 1, "log_every", "must be >= 1");
   e.train.max_steps = train.get_int("max_steps", -1);
   e.loss = make_loss(train);
-  OptimizerBuild opt = make_optimizer(train.child("optimizer"));
-  e.optimizer = std::move(opt.optimizer);
-  e.base_lr = opt.lr;
+  e.optimizer = make_optimizer(train.child("optimizer"));
+  e.optimizer->prepare(e.model->params());
+  e.base_lr = e.optimizer->base_lr();
   auto schedule = train.find("schedule");
   e.schedule = make_lr_schedule(schedule ? &*schedule : nullptr, e.base_lr, e.train.epochs);
   train.ensure_all_used();
@@ -51,11 +51,8 @@ Experiment make_experiment(const ConfigNode& root, const std::string& config_nam
                 "no validation split: set data.validation_fraction > 0");
     e.eval.every = ev->get_int("every", 1);
     ev->require(e.eval.every >= 1, "every", "must be >= 1");
-    if (auto en = ev->find("energy")) {
-      e.eval.e_ac_pj = en->get_double("e_ac_pj", 0.9);
-      e.eval.e_mac_pj = en->get_double("e_mac_pj", 4.6);
-      en->ensure_all_used();
-    }
+    auto energy = ev->find("energy");
+    e.eval.energy = make_energy_table(energy ? &*energy : nullptr);
     ev->ensure_all_used();
   }
 

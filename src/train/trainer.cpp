@@ -138,6 +138,7 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
   lo.seed = e.seed;
   lo.rank = comm.rank();
   lo.world = comm.size();
+  lo.prefetch = e.data.prefetch;
   Loader loader(e.data.train, lo);
   const int64_t bpe = loader.batches_per_epoch();
   SOMA_CHECK(bpe > 0, "the training set (", e.data.train->size(),
@@ -146,9 +147,10 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
   EvalOptions eo;
   eo.batch_size = e.data.batch_size;
   eo.seed = e.seed;
-  eo.e_ac_pj = e.eval.e_ac_pj;
-  eo.e_mac_pj = e.eval.e_mac_pj;
+  eo.e_ac_pj = e.eval.energy.e_ac_pj;
+  eo.e_mac_pj = e.eval.energy.e_mac_pj;
   eo.comm = &comm;
+  eo.prefetch = e.data.prefetch;
 
   auto save = [&](const std::string& name) {
     if (!root) return std::string();
@@ -198,7 +200,7 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
                  cur.step + 1, ": lower the learning rate or enable train.grad_clip");
       model.backward(grad_y, ctx);
 
-      const std::vector<int> pred = predict(y);
+      const std::vector<int> pred = predict_classes(y);
       int64_t correct = 0;
       for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == b.y[i];
       // One small reduction carries the batch figures and the stop request of every rank.

@@ -55,7 +55,4 @@ struct EvalOptions {
 EvalResult evaluate(Model& model, std::shared_ptr<const Dataset> data, Loss& loss,
                     const EvalOptions& opt);
 
-// Index of the largest time-averaged output per sample; y is [T, N, C].
-std::vector<int> predict(const Tensor& y);
-
 }  // namespace soma

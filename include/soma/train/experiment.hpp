@@ -16,7 +16,8 @@
 #include <string>
 
 #include "soma/core/config_node.hpp"
-#include "soma/data/data_factory.hpp"
+#include "soma/data/data_bundle.hpp"
+#include "soma/metrics/energy.hpp"
 #include "soma/model/model.hpp"
 #include "soma/train/loss.hpp"
 #include "soma/train/lr_schedule.hpp"
@@ -34,8 +35,7 @@ struct TrainSettings {
 struct EvalSettings {
   std::string split = "test";
   int64_t every = 1;
-  double e_ac_pj = 0.9;   // energy per accumulate (45 nm, Horowitz 2014)
-  double e_mac_pj = 4.6;  // energy per multiply-accumulate
+  EnergyTable energy;  // pJ per accumulate / multiply-accumulate (metrics/energy.hpp)
 };
 
 struct OutputSettings {

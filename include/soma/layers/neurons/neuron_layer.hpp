@@ -1,0 +1,67 @@
+// NeuronLayer: the common body of the neuron layers (if, lif, plif, liaf, li).
+//
+// Multi-step: forward scans the whole window x [T, N, ...] (per-step shape [F] or [C, H, W], any
+// rank) with ops/neuron_scan.hpp and returns y of the same shape; backward runs BPTT through the
+// window. The membrane starts at v[-1] = v_reset in every forward, so nothing leaks between
+// windows or batches. The maths (charge h = a v + b x + c, fire, reset, output) is in
+// ops/neuron_scan.hpp; subclasses fix (a, b, c) per channel and the output kind.
+//
+// State split as in NEST: the subclass's config struct (from YAML, immutable), bound params
+// (PLIF's w), derived constants (the charge coefficients a_, b_, c_ per channel), and cache_:
+// h, the pre-reset membrane [T, N, ...] (float) kept in training for backward (spikes and v are
+// recomputed from h), plus the input x when coefficient gradients are needed (PLIF).
+// With ctx.record_state the h trace is kept (in eval too) and returned by membrane().
+#pragma once
+
+#include <vector>
+
+#include "soma/layers/layer.hpp"
+#include "soma/ops/neuron_scan.hpp"
+
+namespace soma {
+
+class NeuronLayer : public Layer {
+ public:
+  Shape output_shape(const Shape& in) const override;
+  Tensor forward(const Tensor& x, RunContext& ctx) override;
+  Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  // Drops everything from the previous window (cache and trace); v restarts at v_reset anyway.
+  void reset_state() override;
+  Tensor membrane() const override { return trace_; }
+
+  const NeuronScanParams& scan_params() const { return scan_; }
+  // The charge coefficients in use (PLIF: as of the last forward), one per channel.
+  const std::vector<float>& coeff_a() const { return a_; }
+  const std::vector<float>& coeff_b() const { return b_; }
+  const std::vector<float>& coeff_c() const { return c_; }
+
+ protected:
+  // `in`: per-step input shape; `channels`: 1 for shared coefficients, else in[0].
+  NeuronLayer(const NeuronScanParams& scan, const Shape& in, int64_t channels);
+
+  // Sets all channels' coefficients to the same values.
+  void set_coeffs(float a, float b, float c);
+  // Called at the start of forward (PLIF recomputes a_, b_, c_ from w).
+  virtual void update_coeffs() {}
+  // True when backward must produce dL/d(a, b, c) (then add_coeff_grads is called).
+  virtual bool learns_coeffs() const { return false; }
+  virtual void add_coeff_grads(const std::vector<double>& /*ga*/, const std::vector<double>& /*gb*/,
+                               const std::vector<double>& /*gc*/) {}
+
+  NeuronScanParams scan_;
+  Shape in_;
+  int64_t channels_ = 1;
+  std::vector<float> a_, b_, c_;
+
+ private:
+  ScanShape scan_shape(const Tensor& x) const;
+
+  struct Cache {
+    Tensor h;  // [T, N, ...] pre-reset membrane
+    Tensor x;  // the input (a handle, not a copy), only when learns_coeffs()
+  };
+  Cache cache_;
+  Tensor trace_;
+};
+
+}  // namespace soma

@@ -1,0 +1,80 @@
+#include "soma/layers/neurons/neuron_layer.hpp"
+
+#include "soma/core/error.hpp"
+
+namespace soma {
+
+NeuronLayer::NeuronLayer(const NeuronScanParams& scan, const Shape& in, int64_t channels)
+    : scan_(scan), in_(in), channels_(channels), a_(channels), b_(channels), c_(channels) {
+  SOMA_ASSERT(channels >= 1 && (channels == 1 || (in.rank() >= 1 && in[0] == channels)),
+              "channels ", channels, " for input ", in.str());
+}
+
+Shape NeuronLayer::output_shape(const Shape& in) const {
+  SOMA_CHECK_AS(ShapeError, in == in_, type(), " layer '", name(),
+                "' was built for per-step shape ", in_.str(), ", got ", in.str());
+  return in;
+}
+
+void NeuronLayer::set_coeffs(float a, float b, float c) {
+  std::fill(a_.begin(), a_.end(), a);
+  std::fill(b_.begin(), b_.end(), b);
+  std::fill(c_.begin(), c_.end(), c);
+}
+
+ScanShape NeuronLayer::scan_shape(const Tensor& x) const {
+  SOMA_CHECK_AS(ShapeError, x.rank() >= 2 && x.shape().drop_front(2) == in_, type(), " layer '",
+                name(), "': expected input [T, N] + ", in_.str(), ", got ", x.shape().str());
+  ScanShape s;
+  s.T = x.dim(0);
+  s.N = x.dim(1);
+  s.C = channels_;
+  s.S = in_.numel() / channels_;
+  return s;
+}
+
+Tensor NeuronLayer::forward(const Tensor& x, RunContext& ctx) {
+  const ScanShape s = scan_shape(x);
+  update_coeffs();
+  cache_ = {};
+  trace_ = {};
+  Tensor y = Tensor::empty(x.shape());
+  const bool keep_h = ctx.training() || ctx.record_state;
+  Tensor h = keep_h ? Tensor::empty(x.shape()) : Tensor();
+  neuron_scan_forward(scan_, s, {a_.data(), b_.data(), c_.data()}, x.data(), y.data(),
+                      keep_h ? h.data() : nullptr);
+  if (ctx.training()) {
+    cache_.h = h;
+    if (learns_coeffs()) cache_.x = x;
+  }
+  if (ctx.record_state) trace_ = h;
+  return y;
+}
+
+Tensor NeuronLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
+  SOMA_ASSERT(cache_.h.defined(), "backward of '", name(), "' without a training forward");
+  SOMA_CHECK_AS(ShapeError, grad_y.shape() == cache_.h.shape(), type(), " layer '", name(),
+                "': grad_y ", grad_y.shape().str(), " does not match the forward output ",
+                cache_.h.shape().str());
+  const ScanShape s = scan_shape(grad_y);
+  Tensor gx = Tensor::empty(grad_y.shape());
+  const ChargeCoeffs k{a_.data(), b_.data(), c_.data()};
+  if (learns_coeffs()) {
+    std::vector<double> ga(channels_, 0.0), gb(channels_, 0.0), gc(channels_, 0.0);
+    const ChargeCoeffGrads g{ga.data(), gb.data(), gc.data()};
+    neuron_scan_backward(scan_, s, k, cache_.h.data(), grad_y.data(), gx.data(),
+                         cache_.x.data(), &g);
+    add_coeff_grads(ga, gb, gc);
+  } else {
+    neuron_scan_backward(scan_, s, k, cache_.h.data(), grad_y.data(), gx.data());
+  }
+  cache_ = {};  // consumed
+  return gx;
+}
+
+void NeuronLayer::reset_state() {
+  cache_ = {};
+  trace_ = {};
+}
+
+}  // namespace soma

@@ -1,0 +1,221 @@
+#include "soma/ops/neuron_scan.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "soma/core/error.hpp"
+
+namespace soma {
+
+namespace {
+
+// The block decomposition: rows of S contiguous elements with one channel each, cut into chunks
+// of at most kScanBlock. With C = 1 all samples form one row (longer, better-filled blocks).
+struct Blocks {
+  int64_t E = 0;       // elements per step
+  int64_t rows = 0;    // N * C (or 1 when C == 1)
+  int64_t row_len = 0; // S (or N * S)
+  int64_t C = 1;
+  int64_t chunks = 0;  // chunks per row
+  int64_t count() const { return rows * chunks; }
+  int64_t channel(int64_t item) const { return (item / chunks) % C; }
+  int64_t offset(int64_t item) const {
+    return (item / chunks) * row_len + (item % chunks) * kScanBlock;
+  }
+  int64_t length(int64_t item) const {
+    return std::min<int64_t>(kScanBlock, row_len - (item % chunks) * kScanBlock);
+  }
+};
+
+Blocks make_blocks(const ScanShape& s) {
+  Blocks b;
+  b.E = s.per_step();
+  b.C = s.C;
+  if (s.C == 1) {
+    b.rows = 1;
+    b.row_len = s.N * s.S;
+  } else {
+    b.rows = s.N * s.C;
+    b.row_len = s.S;
+  }
+  b.chunks = b.row_len > 0 ? (b.row_len + kScanBlock - 1) / kScanBlock : 0;
+  if (b.E == 0) b.rows = 0;
+  return b;
+}
+
+// s[i] = fire(h[i] - v_threshold).
+void fire(const NeuronScanParams& p, const float* h, float* s, int64_t n) {
+  const float th = p.v_threshold;
+  if (p.spike_primitive) {
+    for (int64_t i = 0; i < n; ++i) s[i] = h[i] - th;
+    p.surrogate.primitive(s, s, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) s[i] = h[i] >= th ? 1.f : 0.f;
+  }
+}
+
+// v[i] = reset(h[i], s[i]); s is unused for kNone.
+void reset(const NeuronScanParams& p, const float* h, const float* s, float* v, int64_t n) {
+  const float vr = p.v_reset, th = p.v_threshold;
+  switch (p.reset) {
+    case ResetMode::kHard:
+      // h (1 - s) + v_reset s, not h - s (h - v_reset): exact v_reset when s = 1.
+      for (int64_t i = 0; i < n; ++i) v[i] = h[i] * (1.f - s[i]) + vr * s[i];
+      break;
+    case ResetMode::kSoft:
+      for (int64_t i = 0; i < n; ++i) v[i] = h[i] - th * s[i];
+      break;
+    case ResetMode::kNone:
+      for (int64_t i = 0; i < n; ++i) v[i] = h[i];
+      break;
+  }
+}
+
+void check_params(const NeuronScanParams& p) {
+  SOMA_ASSERT((p.output == NeuronOutput::kMembrane) == (p.reset == ResetMode::kNone),
+              "membrane output goes with reset none");
+}
+
+}  // namespace
+
+void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
+                         const ChargeCoeffs& k, const float* x, float* y, float* h) {
+  check_params(p);
+  const Blocks bl = make_blocks(shape);
+  const int64_t T = shape.T, E = bl.E;
+  const int64_t items = bl.count();
+
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t ch = bl.channel(item), off = bl.offset(item), n = bl.length(item);
+    const float a = k.a[ch], b = k.b[ch], c = k.c[ch];
+    alignas(64) float v[kScanBlock], hb[kScanBlock], s[kScanBlock], tmp[kScanBlock];
+    std::fill(v, v + n, p.v_reset);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* xt = x + t * E + off;
+      float* yt = y + t * E + off;
+      float* ht = h ? h + t * E + off : hb;
+      for (int64_t i = 0; i < n; ++i) ht[i] = a * v[i] + b * xt[i] + c;
+      if (p.output == NeuronOutput::kMembrane) {
+        for (int64_t i = 0; i < n; ++i) yt[i] = v[i] = ht[i];
+        continue;
+      }
+      fire(p, ht, s, n);
+      if (p.output == NeuronOutput::kSpike) {
+        std::copy(s, s + n, yt);
+      } else {
+        for (int64_t i = 0; i < n; ++i) tmp[i] = ht[i] - p.activation_shift;
+        activation_forward(p.activation, tmp, yt, n, p.negative_slope);
+      }
+      reset(p, ht, s, v, n);
+    }
+  }
+}
+
+void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,
+                          const ChargeCoeffs& k, const float* h, const float* grad_y,
+                          float* grad_x, const float* x, const ChargeCoeffGrads* coeff_grads) {
+  check_params(p);
+  const bool want_coeffs = coeff_grads != nullptr;
+  SOMA_ASSERT(!want_coeffs || x != nullptr, "coefficient gradients need x");
+  const Blocks bl = make_blocks(shape);
+  const int64_t T = shape.T, E = bl.E;
+  const int64_t items = bl.count();
+  const bool has_reset = p.reset != ResetMode::kNone;
+  const bool reset_grad = has_reset && !p.detach_reset;
+  const bool need_sg = p.output == NeuronOutput::kSpike || reset_grad;
+  const float vr = p.v_reset, th = p.v_threshold;
+
+  // Per block partial sums of the coefficient gradients: [items][3], reduced in order below.
+  std::vector<double> partial(want_coeffs ? items * 3 : 0, 0.0);
+
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t ch = bl.channel(item), off = bl.offset(item), n = bl.length(item);
+    const float a = k.a[ch], b = k.b[ch];
+    alignas(64) float gv[kScanBlock], z[kScanBlock], sg[kScanBlock], s[kScanBlock],
+        gyh[kScanBlock], dvdh[kScanBlock], vprev[kScanBlock];
+    double ga[kScanBlock], gb[kScanBlock], gc[kScanBlock];
+    std::fill(gv, gv + n, 0.f);
+    if (want_coeffs) {
+      std::fill(ga, ga + n, 0.0);
+      std::fill(gb, gb + n, 0.0);
+      std::fill(gc, gc + n, 0.0);
+    }
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const float* ht = h + t * E + off;
+      const float* gyt = grad_y + t * E + off;
+      float* gxt = grad_x + t * E + off;
+      if (need_sg) {
+        for (int64_t i = 0; i < n; ++i) z[i] = ht[i] - th;
+        p.surrogate.grad(z, sg, n);
+      }
+      // gy[t] dy/dh
+      switch (p.output) {
+        case NeuronOutput::kSpike:
+          for (int64_t i = 0; i < n; ++i) gyh[i] = gyt[i] * sg[i];
+          break;
+        case NeuronOutput::kAnalog:
+          for (int64_t i = 0; i < n; ++i) z[i] = ht[i] - p.activation_shift;
+          activation_backward(p.activation, z, gyt, gyh, n, p.negative_slope);
+          break;
+        case NeuronOutput::kMembrane:
+          std::copy(gyt, gyt + n, gyh);
+          break;
+      }
+      // dv/dh
+      if (p.reset == ResetMode::kHard) {
+        fire(p, ht, s, n);
+        if (reset_grad)
+          for (int64_t i = 0; i < n; ++i) dvdh[i] = (1.f - s[i]) + (vr - ht[i]) * sg[i];
+        else
+          for (int64_t i = 0; i < n; ++i) dvdh[i] = 1.f - s[i];
+      } else if (p.reset == ResetMode::kSoft && reset_grad) {
+        for (int64_t i = 0; i < n; ++i) dvdh[i] = 1.f - th * sg[i];
+      } else {
+        std::fill(dvdh, dvdh + n, 1.f);
+      }
+      // dL/dh, written into gyh
+      for (int64_t i = 0; i < n; ++i) gyh[i] += gv[i] * dvdh[i];
+      for (int64_t i = 0; i < n; ++i) gxt[i] = b * gyh[i];
+      for (int64_t i = 0; i < n; ++i) gv[i] = a * gyh[i];
+      if (want_coeffs) {
+        if (t > 0) {
+          const float* hp = h + (t - 1) * E + off;
+          if (has_reset) fire(p, hp, s, n);
+          reset(p, hp, s, vprev, n);
+        } else {
+          std::fill(vprev, vprev + n, vr);
+        }
+        const float* xt = x + t * E + off;
+        for (int64_t i = 0; i < n; ++i) {
+          ga[i] += double(gyh[i]) * vprev[i];
+          gb[i] += double(gyh[i]) * xt[i];
+          gc[i] += double(gyh[i]);
+        }
+      }
+    }
+    if (want_coeffs) {
+      double sa = 0.0, sb = 0.0, sc = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        sa += ga[i];
+        sb += gb[i];
+        sc += gc[i];
+      }
+      partial[item * 3 + 0] = sa;
+      partial[item * 3 + 1] = sb;
+      partial[item * 3 + 2] = sc;
+    }
+  }
+
+  if (want_coeffs) {
+    for (int64_t item = 0; item < items; ++item) {
+      const int64_t ch = bl.channel(item);
+      coeff_grads->a[ch] += partial[item * 3 + 0];
+      coeff_grads->b[ch] += partial[item * 3 + 1];
+      coeff_grads->c[ch] += partial[item * 3 + 2];
+    }
+  }
+}
+
+}  // namespace soma
