@@ -18,8 +18,8 @@
 //   kAedat4       AEDAT 4.0: FlatBuffer header + LZ4/Zstd compressed EVTS packets.
 //   kPropheseeDat Prophesee `.dat` v2 (N-CARS), 8-byte CD records.
 //   kEvt2, kEvt3  Prophesee `.raw` EVT 2.0 (32-bit words) / EVT 3.0 (16-bit words, vectorised).
-//   kShdH5        SHD/SSC HDF5 (ragged spikes/times, spikes/units): not readable through this
-//                 interface yet (needs soma/io/hdf5.hpp), open_event_reader throws
+//   kShdH5        SHD/SSC HDF5 (ragged spikes/times, spikes/units): detected, but not readable
+//                 yet (soma/io/hdf5.hpp has no variable-length read); open_event_reader throws
 //                 NotImplementedError.
 //   kText         text/CSV `t x y p` per line (t in µs; ',' ';' or whitespace separated; '#'
 //                 comments; p is 0/1, or -1 for OFF).
@@ -94,8 +94,9 @@ Events read_events(const std::string& path, const ReadOptions& opt = {});
 EventFormat detect_format(const std::string& path);
 
 // "atis_bin", "slayer_bs1", "aedat2", "aedat31", "aedat4", "prophesee_dat", "evt2", "evt3",
-// "shd_h5", "text", "auto". parse_format also accepts a few aliases ("bin", "bs2", "bs1",
-// "dat", "aedat", "h5", "csv", "txt") and throws ConfigError on anything else, listing the names.
+// "shd_h5", "text", "auto". parse_format is case-insensitive, also accepts the aliases "bin",
+// "bs2", "nmnist", "bs1", "dat", "h5", "hdf5", "shd", "csv", "txt", and throws ConfigError on
+// anything else, listing the names.
 std::string format_name(EventFormat f);
 EventFormat parse_format(const std::string& name);
 
