@@ -14,6 +14,8 @@ namespace soma {
 struct ConfigNode::Doc {
   // Which file (or --set override) supplied each key path; the longest matching prefix wins.
   std::map<std::string, std::string> origins;
+  // Positions (0-based line, column) of keys whose map was rebuilt by merging configs.
+  std::map<std::string, std::pair<int, int>> key_marks;
   // For every map (by path), the keys read so far.
   std::map<std::string, std::set<std::string>> used;
   // For every map (by path), the keys read in order with their default ("required" if none):

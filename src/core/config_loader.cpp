@@ -44,6 +44,8 @@ void merge_into(YAML::Node base, const YAML::Node& child, ConfigNode::Doc& doc,
     } else {
       drop_origins_under(doc, sub);
       base[key] = kv.second;
+      // The merged map's new key node has no file position: remember the original one.
+      if (!kv.first.Mark().is_null()) doc.key_marks[sub] = {kv.first.Mark().line, kv.first.Mark().column};
       record_origins(doc, kv.second, sub, origin);
     }
   }

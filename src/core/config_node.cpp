@@ -126,7 +126,11 @@ void ConfigNode::fail_at(std::string_view key, const std::string& msg) const {
   if (node_->IsMap()) {
     for (const auto& kv : *node_) {
       if (kv.first.IsScalar() && kv.first.Scalar() == key) {
-        std::string w = position_of(kv.first, sub_path(key)) + ": " + sub_path(key);
+        std::string pos = position_of(kv.first, sub_path(key));
+        auto km = doc_->key_marks.find(sub_path(key));
+        if (kv.first.Mark().is_null() && km != doc_->key_marks.end())
+          pos = str_cat(origin_of(sub_path(key)), ":", km->second.first + 1, ":", km->second.second + 1);
+        std::string w = pos + ": " + sub_path(key);
         if (!label_.empty()) w += " " + label_;
         throw ConfigError(w + ": " + msg);
       }
@@ -299,7 +303,9 @@ std::string ConfigNode::get_choice(std::string_view key,
   const std::string v = get_string(key, std::string(def));
   for (auto c : choices)
     if (c == v) return v;
-  fail_at(key, str_cat("invalid value '", v, "' (choices: ", list, ")"));
+  std::string comma_list;
+  for (auto c : choices) comma_list += (comma_list.empty() ? "" : ", ") + std::string(c);
+  fail_at(key, str_cat("invalid value '", v, "' (choices: ", comma_list, ")"));
 }
 
 std::vector<int64_t> ConfigNode::get_int_list(std::string_view key) const {

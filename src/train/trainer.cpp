@@ -231,9 +231,9 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
               {"loss", window[1] / window[0]}, {"accuracy", window[2] / window[0]},
               {"lr", lr}, {"samples_per_s", sps}};
           for (const auto& s : stats) {
-            if (s.spiking) m.emplace_back("firing_rate/" + s.name, s.firing_rate);
+            if (s.spiking) m.emplace_back("firing_rate." + s.name, s.firing_rate);
             if (s.synaptic_ops > 0)
-              m.emplace_back("synaptic_ops/" + s.name, s.synaptic_ops / double(b.y.size()));
+              m.emplace_back("synaptic_ops." + s.name, s.synaptic_ops / double(b.y.size()));
           }
           metrics->write("step", m);
         }

@@ -91,7 +91,7 @@ TEST_CASE("builder errors point at the layer", "[model][config]") {
   CHECK_THROWS_WITH(build("input: {shape: [4]}\nlayers: []\n"), Catch::Contains("at least one layer"));
 }
 
-TEST_CASE("--set overrides and extends merge with origins", "[config]") {
+TEST_CASE("config overrides (--set) and extends merge with origins", "[config]") {
   const std::string dir = std::string(SOMA_SOURCE_DIR) + "/tests/configs/good/";
   ConfigNode root = load_config(dir + "digits_base.yaml",
                                 {"train.optimizer.lr=0.5", "model.layers[1].out_features=9"});

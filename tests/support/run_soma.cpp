@@ -1,6 +1,7 @@
 #include "support/run_soma.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -10,7 +11,12 @@
 namespace soma::testing {
 
 CommandResult run_shell(const std::string& command) {
-  const std::string out_file = scratch_dir("_cmd_output") + "/out.txt";
+  // One output file per call: ctest runs test processes in parallel.
+  static int calls = 0;
+  const auto dir = std::filesystem::path(SOMA_BINARY_DIR) / "test_scratch" / "_cmd_output";
+  std::filesystem::create_directories(dir);
+  const std::string out_file =
+      (dir / ("out_" + std::to_string(getpid()) + "_" + std::to_string(calls++) + ".txt")).string();
   const std::string full = "cd '" + std::string(SOMA_SOURCE_DIR) + "' && " + command + " > '" +
                            out_file + "' 2>&1";
   const int status = std::system(full.c_str());
@@ -20,6 +26,7 @@ CommandResult run_shell(const std::string& command) {
   std::stringstream ss;
   ss << in.rdbuf();
   r.output = ss.str();
+  std::filesystem::remove(out_file);
   return r;
 }
 
