@@ -43,7 +43,7 @@ class TrainCommand final : public Command {
     std::filesystem::create_directories(exp.output.dir);
     log_to_file((std::filesystem::path(exp.output.dir) / "train.log").string());
     spdlog::info("soma train {} -> {}", config_, exp.output.dir);
-    spdlog::info("data: {}", exp.data.description);
+    spdlog::info("{}", exp.data.description);
 
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);

@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   cli::GlobalOptions global;
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-  app.add_option("--threads", global.threads, "OpenMP threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", global.threads,
+                 "OpenMP threads (default: OpenMP's own default, i.e. OMP_NUM_THREADS or all cores)")
+      ->check(CLI::NonNegativeNumber);
 
   std::vector<std::unique_ptr<cli::Command>> commands;
   commands.push_back(cli::make_train_command());
@@ -47,7 +49,7 @@ int main(int argc, char** argv) {
 
   spdlog::set_level(spdlog::level::from_str(global.log_level));
   try {
-    set_num_threads(global.threads);
+    if (global.threads > 0) set_num_threads(global.threads);
     for (size_t i = 0; i < commands.size(); ++i)
       if (subs[i]->parsed()) return commands[i]->run(global);
     return 2;

@@ -101,10 +101,7 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
   ParamStore& ps = model.params();
   TrainResult result;
 
-  if (root) {
-    probe_writable(dir);
-    std::ofstream(dir / "config.yaml") << e.config_yaml << "\n";
-  }
+  if (root) probe_writable(dir);
 
   // --- starting point: fresh, resumed, or initialised from another run's weights
   Rng model_rng(e.seed, /*stream=*/0x44524F50);  // "DROP": in-model randomness
@@ -124,6 +121,8 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
     load_model_state(model, load_checkpoint(o.init), o.init);
     spdlog::info("weights initialised from {}", o.init);
   }
+  // Only now that any checkpoint has loaded does the run directory change.
+  if (root) std::ofstream(dir / "config.yaml") << e.config_yaml << "\n";
   // Every rank starts from rank 0's state.
   comm.broadcast(ps.values(), ps.num_params(), 0);
   comm.broadcast(ps.buffer_values(), ps.num_buffer_values(), 0);

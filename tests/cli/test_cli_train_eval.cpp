@@ -174,3 +174,29 @@ TEST_CASE("soma layers lists types and documents keys with defaults", "[cli]") {
   CHECK_THAT(lif.output, Catch::Contains("v_threshold") && Catch::Contains("surrogate"));
   CHECK(run_soma("layers nosuchlayer").exit_code == 2);
 }
+
+TEST_CASE("training gives bit-identical weights with 1 and 2 threads", "[cli][e2e][threads]") {
+  const std::string one = scratch_dir("threads_1");
+  const std::string two = scratch_dir("threads_2");
+  auto a = run_soma("--threads 1 train " + kConfig + " --out " + one + " --set train.epochs=1");
+  auto b = run_soma("--threads 2 train " + kConfig + " --out " + two + " --set train.epochs=1");
+  INFO(a.output << b.output);
+  REQUIRE(a.exit_code == 0);
+  REQUIRE(b.exit_code == 0);
+  require_same_weights(one + "/last.h5", two + "/last.h5");
+}
+
+TEST_CASE("resume refuses a checkpoint of another model and leaves the run untouched", "[cli][e2e]") {
+  const std::string out = scratch_dir("resume_mismatch");
+  REQUIRE(run_soma("train " + kConfig + " --out " + out + " --set train.epochs=1").exit_code == 0);
+  const auto before = fs::last_write_time(out + "/last.h5");
+  const std::string config_before = read_file(out + "/config.yaml");
+  // The same run directory with a wider hidden layer: fc1/weight no longer fits.
+  auto r = run_soma("train " + kConfig + " --out " + out +
+                    " --resume auto --set model.layers[1].out_features=32");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.output, Catch::Contains("model/params/fc1/weight") && Catch::Contains("[64, 64]"));
+  CHECK(fs::last_write_time(out + "/last.h5") == before);
+  CHECK(read_file(out + "/config.yaml") == config_before);
+}

@@ -16,7 +16,7 @@ namespace soma::cli {
 // Options every verb accepts.
 struct GlobalOptions {
   std::string log_level = "info";
-  int threads = 0;  // 0: all cores
+  int threads = 0;  // 0: leave OpenMP's default (OMP_NUM_THREADS, else all cores)
 };
 
 class Command {
