@@ -18,6 +18,9 @@ namespace soma {
 
 constexpr int kNmnistSize = 34;
 
+struct EventCatalog;
+// Lists the recordings of a split (no decoding); read_nmnist_split decodes them.
+EventCatalog list_nmnist_split(const std::string& root, bool train);
 EventSet read_nmnist_split(const std::string& root, bool train);
 
 }  // namespace soma
