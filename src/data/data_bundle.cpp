@@ -96,7 +96,9 @@ std::string counts_str(const Dataset& d) {
 
 }  // namespace
 
-DataBundle make_data(const ConfigNode& data) {
+DataBundle make_data(const ConfigNode& data) { return make_data(data, DataLoadOptions{}); }
+
+DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load) {
   if (!data.is_map()) data.fail("expected the data section as a map (dataset:, time_steps:, ...)");
   data.require(data.has("dataset"), "dataset",
                "missing required key 'dataset' (choices: mnist, fashion_mnist, digits, nmnist)");
@@ -140,6 +142,7 @@ DataBundle make_data(const ConfigNode& data) {
     if (auto t = data.find("transforms")) spec.transforms = EventTransforms::parse(*t, false);
     if (auto t = data.find("filters")) spec.filters = EventTransforms::parse(*t, true);
     spec.cache_dir = data.get_string("cache", "");
+    if (!load.cache_dir.empty()) spec.cache_dir = load.cache_dir;
     if (dataset == "mnist_dvs") {
       cat_opt.mnist_dvs_scale = data.get_int("scale", 4);
       data.require(cat_opt.mnist_dvs_scale == 4 || cat_opt.mnist_dvs_scale == 8 ||
@@ -191,6 +194,19 @@ DataBundle make_data(const ConfigNode& data) {
       SOMA_CHECK_AS(IoError, !tr.entries.empty() && !te.entries.empty(), resolved.string(), ": ",
                     tr.entries.size(), " training and ", te.entries.size(),
                     " test recordings found; both splits need at least one");
+      if (!load.train || !load.test) {
+        // `soma data frames --split`: build the requested split only.
+        if (load.train) b.train = event_split(tr, spec, true, train_note);
+        if (load.test) b.test = event_split(te, spec, false, test_note);
+        b.num_classes = num_classes;
+        b.sample_shape = (b.train ? b.train : b.test)->sample_shape();
+        b.description = str_cat("data: ", dataset, " from ", resolved.string(), ", sample ",
+                                b.sample_shape.str(), load.train ? "\n  train " : "\n  test ",
+                                (b.train ? b.train : b.test)->size(), ": ",
+                                (b.train ? b.train : b.test)->describe(),
+                                load.train ? train_note : test_note);
+        return b;
+      }
       train_pool = event_split(tr, spec, true, train_note);
       test = event_split(te, spec, false, test_note);
     }

@@ -66,7 +66,7 @@ void first_fraction(EventCatalog& c, const std::vector<std::vector<std::string>>
   }
 }
 
-EventCatalog list_gesture(const fs::path& root, bool train) {
+EventCatalog list_gesture(const fs::path& root, bool train, std::vector<std::string>* missing) {
   EventCatalog c = base("dvs_gesture", train, root.string());
   c.width = c.height = 128;
   c.read.format = EventFormat::kAedat31;
@@ -83,9 +83,15 @@ EventCatalog list_gesture(const fs::path& root, bool train) {
     while (!line.empty() && std::isspace(static_cast<unsigned char>(line.back()))) line.pop_back();
     if (line.empty()) continue;
     const fs::path trial = root / line;
+    const fs::path csv = root / (trial.stem().string() + "_labels.csv");
+    if (missing && (!fs::is_regular_file(trial) || !fs::is_regular_file(csv))) {
+      for (const auto& f : {trial, csv})
+        if (!fs::is_regular_file(f))
+          missing->push_back(str_cat(f.string(), " (", list.string(), ":", line_no, ")"));
+      continue;
+    }
     SOMA_CHECK_AS(IoError, fs::is_regular_file(trial), list.string(), ":", line_no, ": trial ",
                   trial.string(), " is missing");
-    const fs::path csv = root / (trial.stem().string() + "_labels.csv");
     SOMA_CHECK_AS(IoError, fs::is_regular_file(csv), list.string(), ":", line_no, ": label file ",
                   csv.string(), " is missing");
     for (const LabelledSegment& s : read_gesture_labels(csv.string())) {
@@ -221,8 +227,8 @@ EventCatalog list_event_split(const std::string& dataset, const std::string& roo
                               const CatalogOptions& opt) {
   const fs::path root(root_str);
   SOMA_CHECK_AS(IoError, fs::exists(root), root_str, ": dataset root does not exist");
-  if (dataset == "nmnist") return list_nmnist_split(root_str, train);
-  if (dataset == "dvs_gesture") return list_gesture(root, train);
+  if (dataset == "nmnist") return list_nmnist_split(root_str, train, opt.missing);
+  if (dataset == "dvs_gesture") return list_gesture(root, train, opt.missing);
   if (dataset == "cifar10_dvs") return list_cifar10_dvs(root, train);
   if (dataset == "mnist_dvs") return list_mnist_dvs(root, train, opt.mnist_dvs_scale);
   if (dataset == "ncaltech101") return list_ncaltech(root, train);

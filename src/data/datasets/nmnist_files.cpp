@@ -30,7 +30,8 @@ std::string find_list(const fs::path& root, bool train) {
   return found.empty() ? "" : found[0];
 }
 
-void read_slayer_list(const fs::path& root, const std::string& list, EventCatalog& set) {
+void read_slayer_list(const fs::path& root, const std::string& list, EventCatalog& set,
+                      std::vector<std::string>* missing) {
   std::ifstream in(list, std::ios::binary);
   SOMA_CHECK_AS(IoError, in.good(), list, ": cannot open for reading");
   std::string line;
@@ -51,6 +52,11 @@ void read_slayer_list(const fs::path& root, const std::string& list, EventCatalo
                   ":", line_no, ": expected '<id>\\t<class>', got '", line, "'");
     fs::path file = root / (std::to_string(id) + ".bs2");
     if (!fs::is_regular_file(file)) file = root / (std::to_string(id) + ".bin");
+    if (missing && !fs::is_regular_file(file)) {
+      missing->push_back(str_cat((root / (std::to_string(id) + ".bs2")).string(), " (", list, ":",
+                                 line_no, ")"));
+      continue;
+    }
     SOMA_CHECK_AS(IoError, fs::is_regular_file(file), list, ":", line_no, ": sample ", id,
                   " has neither ", (root / (std::to_string(id) + ".bs2")).string(), " nor .bin");
     set.entries.push_back({file.string(), label});
@@ -77,7 +83,8 @@ void read_original_tree(const fs::path& dir, EventCatalog& set) {
 
 }  // namespace
 
-EventCatalog list_nmnist_split(const std::string& root_str, bool train) {
+EventCatalog list_nmnist_split(const std::string& root_str, bool train,
+                               std::vector<std::string>* missing) {
   const fs::path root(root_str);
   SOMA_CHECK_AS(IoError, fs::is_directory(root), root_str, ": not a folder");
   EventCatalog set;
@@ -91,7 +98,7 @@ EventCatalog list_nmnist_split(const std::string& root_str, bool train) {
   set.read.height = kNmnistSize;
   const std::string list = find_list(root, train);
   if (!list.empty()) {
-    read_slayer_list(root, list, set);
+    read_slayer_list(root, list, set, missing);
     set.rule = "the official split (label list " + list + ")";
   } else {
     read_original_tree(root / (train ? "Train" : "Test"), set);

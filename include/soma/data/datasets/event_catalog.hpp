@@ -66,6 +66,9 @@ constexpr uint64_t kNcaltechSplitSeed = 0;
 
 struct CatalogOptions {
   int64_t mnist_dvs_scale = 4;
+  // When set, files named by a list (SLAYER label list, DVS Gesture trial lists and label
+  // CSVs) that do not exist are appended here and skipped instead of throwing (soma data verify).
+  std::vector<std::string>* missing = nullptr;
 };
 
 // Lists one split (IoError naming the missing file or folder).
