@@ -80,14 +80,15 @@ int inspect(const std::string& path, const std::string& format, int64_t sample, 
   int64_t bench_reps = 0;
   if (bench) {
     // Whole-file decodes on this thread until at least 1 s has passed.
+    // One Events buffer is reused (cleared, capacity kept), as a dataset loader would.
+    Events tmp;
     const auto t0 = std::chrono::steady_clock::now();
     double elapsed = 0.0;
     int64_t decoded = 0;
     do {
       auto r = open_event_reader(path, opt);
-      Events tmp;
-      tmp.reserve(static_cast<size_t>(s.n));
-      while (r->read(tmp, size_t{1} << 22) > 0) {
+      tmp.clear();
+      while (r->read(tmp, size_t{1} << 20) > 0) {
       }
       decoded += static_cast<int64_t>(tmp.size());
       ++bench_reps;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cmath>
 #include <exception>
 #include <filesystem>
@@ -123,6 +124,16 @@ EventCatalog list_cifar10_dvs(const fs::path& root, bool train) {
   return c;
 }
 
+// Digit and scale from "mnist_<d>_scale<ss>_<nnnn>.aedat"; false if the name does not match.
+bool parse_mnist_dvs_name(const std::string& name, int& digit, int64_t& scale) {
+  int d = -1, sc = 0, n = 0, len = 0;
+  if (std::sscanf(name.c_str(), "mnist_%d_scale%d_%d.aedat%n", &d, &sc, &n, &len) != 3) return false;
+  if (static_cast<size_t>(len) != name.size() || d < 0 || d > 9) return false;
+  digit = d;
+  scale = sc;
+  return true;
+}
+
 EventCatalog list_mnist_dvs(const fs::path& root, bool train, int64_t scale) {
   EventCatalog c = base("mnist_dvs", train, root.string());
   c.width = c.height = 128;
@@ -136,10 +147,24 @@ EventCatalog list_mnist_dvs(const fs::path& root, bool train, int64_t scale) {
     ++found;
     per_class[static_cast<size_t>(d)] = files_with(dir, {".aedat"});
   }
-  SOMA_CHECK_AS(IoError, found > 0, root.string(), ": no grabbed_data<d>/scale", scale,
-                " folders (MNIST-DVS layout)");
+  std::string layout = "grabbed_data<d>/scale" + std::to_string(scale);
+  if (found == 0) {
+    // Flat folder of mnist_<d>_scale<ss>_<nnnn>.aedat files (e.g. datasets/mnist_dvs_digit0).
+    for (const auto& f : files_with(root, {".aedat"})) {
+      int d = 0;
+      int64_t sc = 0;
+      if (parse_mnist_dvs_name(fs::path(f).filename().string(), d, sc) && sc == scale) {
+        per_class[static_cast<size_t>(d)].push_back(f);
+        ++found;
+      }
+    }
+    layout = "flat mnist_<d>_scale" + std::to_string(scale) + "_*.aedat";
+  }
+  SOMA_CHECK_AS(IoError, found > 0, root.string(), ": neither grabbed_data<d>/scale", scale,
+                " folders (MNIST-DVS layout) nor mnist_<d>_scale", scale < 10 ? "0" : "", scale,
+                "_*.aedat files");
   first_fraction(c, per_class, 0.8, train);
-  c.rule = str_cat("scale", scale, ", per digit the first 80% of the files (sorted by name) train, ",
+  c.rule = str_cat(layout, ", per digit the first 80% of the files (sorted by name) train, ",
                    "the last 20% test");
   return c;
 }
