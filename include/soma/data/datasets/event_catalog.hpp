@@ -12,8 +12,9 @@
 //                 have those names, else sorted; per class the first 90% of the files (sorted by
 //                 name) train, the rest test (SEW `split_to_train_test_set(0.9)`). 128x128.
 //   mnist_dvs     grabbed_data<d>/scale<s>/*.aedat (AER-DAT 2.0), `scale` key (4, 8 or 16,
-//                 default 4); per digit the first 80% (sorted by name) train, the rest test
-//                 (LIAF-Net `rate = 0.8`). 128x128.
+//                 default 4), or a flat folder of mnist_<d>_scale<ss>_<nnnn>.aedat (digit and
+//                 scale from the name); per digit the first 80% (sorted by name) train, the
+//                 rest test (LIAF-Net `rate = 0.8`). 128x128.
 //   ncaltech101   <class>/*.bin (40-bit ATIS), 101 class folders sorted by name; per class a
 //                 seeded shuffle (Rng(0, class)) holds out round(0.2 n_c) files for test.
 //                 240x180 (SpikingJelly's H x W = 180 x 240).
