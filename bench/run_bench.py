@@ -226,6 +226,7 @@ def build_rows(soma, ref, ceiling, workloads, threads):
                     row["soma_sps"] = s[mode]["samples_per_s"]
                     row["soma_gflops"] = s[mode]["gflop_per_s"]
                     row["soma_rss_mib"] = s[mode]["peak_rss_mb_so_far"]
+                    row["soma_cpu"] = s[mode].get("cpu_per_wall")
                     c = ceiling.get(n, {}).get("best")
                     if c:
                         row["pct_ceiling"] = 100.0 * row["soma_gflops"] / c
@@ -235,6 +236,7 @@ def build_rows(soma, ref, ceiling, workloads, threads):
                     row["ref_impl"] = b["impl"]
                     row["ref_sps"] = b[mode]["samples_per_s"]
                     row["ref_rss_mib"] = b[mode].get("peak_rss_mib_so_far")
+                    row["ref_cpu"] = b[mode].get("user_per_wall", 0) + b[mode].get("sys_per_wall", 0)
                     if "soma_sps" in row:
                         row["ratio"] = row["soma_sps"] / row["ref_sps"]
                 else:
@@ -249,15 +251,16 @@ def fmt(v, spec):
 
 def table(rows):
     hdr = ("| workload | mode | thr | soma samples/s | best reference samples/s (impl) | soma / ref "
-           "| soma GFLOP/s | % GEMM ceiling | peak RSS MiB soma / ref |")
-    out = [hdr, "|" + "---|" * 9]
+           "| soma GFLOP/s | % GEMM ceiling | peak RSS MiB soma / ref | cpu/wall soma / ref |")
+    out = [hdr, "|" + "---|" * 10]
     for r in rows:
         soma = fmt(r.get("soma_sps"), ".1f") if "soma_sps" in r else r.get("soma_status")
         ref = (f"{r['ref_sps']:.1f} ({r['ref_impl']})" if "ref_sps" in r else r.get("ref_status"))
         ratio = fmt(r.get("ratio"), ".3f")
         rss = f"{fmt(r.get('soma_rss_mib'), '.0f')} / {fmt(r.get('ref_rss_mib'), '.0f')}"
+        cpu = f"{fmt(r.get('soma_cpu'), '.2f')} / {fmt(r.get('ref_cpu'), '.2f')}"
         out.append(f"| {r['workload']} | {r['mode']} | {r['threads']} | {soma} | {ref} | {ratio} | "
-                   f"{fmt(r.get('soma_gflops'), '.2f')} | {fmt(r.get('pct_ceiling'), '.1f')} | {rss} |")
+                   f"{fmt(r.get('soma_gflops'), '.2f')} | {fmt(r.get('pct_ceiling'), '.1f')} | {rss} | {cpu} |")
     return "\n".join(out)
 
 
