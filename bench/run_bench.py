@@ -99,6 +99,20 @@ def git_state():
                 branch=sh(["git", "-C", REPO, "rev-parse", "--abbrev-ref", "HEAD"]).stdout.strip())
 
 
+def default_shared():
+    """../shared relative to the repository root; from a git worktree nested deeper (e.g.
+    /work/wt/<name>), the nearest ancestor's shared/ holding bench/torch_reference.py."""
+    first = os.path.normpath(os.path.join(REPO, "..", "shared"))
+    d = REPO
+    while True:
+        cand = os.path.join(os.path.dirname(d), "shared")
+        if os.path.isfile(os.path.join(cand, "bench", "torch_reference.py")):
+            return cand
+        if os.path.dirname(d) == d:
+            return first
+        d = os.path.dirname(d)
+
+
 def limit_memory(gib):
     def f():
         if gib > 0:
@@ -276,8 +290,9 @@ def print_table(combined):
 def main():
     global LOG
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", default=os.path.normpath(os.path.join(REPO, "..", "shared")),
-                    help="the shared directory holding bench/torch_reference.py (default ../shared)")
+    ap.add_argument("--shared", default=default_shared(),
+                    help="the shared directory holding bench/torch_reference.py (default ../shared "
+                         "relative to the repository root, else the nearest ancestor's shared/)")
     ap.add_argument("--soma", default=os.path.join(REPO, "build", "bin", "soma"))
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--skip-full", action="store_true", help="leave out gesture-csnn (full size)")
@@ -307,6 +322,8 @@ def main():
     LOG = open(os.path.join(a.out, "log.txt"), "a")
     if not os.path.exists(a.soma):
         sys.exit(f"{a.soma} not found: build soma first (cmake --build build --target soma_cli)")
+    if not a.reference_results and not os.path.isfile(os.path.join(a.shared, "bench", "torch_reference.py")):
+        sys.exit(f"{a.shared}/bench/torch_reference.py not found: pass --shared DIR")
     if not a.reference_results or not a.ceiling:
         ensure_packages(not a.no_install)
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
