@@ -263,13 +263,18 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
+def sps(v):
+    """samples/s: 3 significant digits below 100, one decimal above."""
+    return "-" if v is None else (f"{v:.3g}" if v < 100 else f"{v:.1f}")
+
+
 def table(rows):
     hdr = ("| workload | mode | thr | soma samples/s | best reference samples/s (impl) | soma / ref "
            "| soma GFLOP/s | % GEMM ceiling | peak RSS MiB soma / ref | cpu/wall soma / ref |")
     out = [hdr, "|" + "---|" * 10]
     for r in rows:
-        soma = fmt(r.get("soma_sps"), ".1f") if "soma_sps" in r else r.get("soma_status")
-        ref = (f"{r['ref_sps']:.1f} ({r['ref_impl']})" if "ref_sps" in r else r.get("ref_status"))
+        soma = sps(r.get("soma_sps")) if "soma_sps" in r else r.get("soma_status")
+        ref = (f"{sps(r['ref_sps'])} ({r['ref_impl']})" if "ref_sps" in r else r.get("ref_status"))
         ratio = fmt(r.get("ratio"), ".3f")
         rss = f"{fmt(r.get('soma_rss_mib'), '.0f')} / {fmt(r.get('ref_rss_mib'), '.0f')}"
         cpu = f"{fmt(r.get('soma_cpu'), '.2f')} / {fmt(r.get('ref_cpu'), '.2f')}"
@@ -281,6 +286,8 @@ def table(rows):
 def print_table(combined):
     rows = combined["rows"]
     c = combined.get("gemm_ceiling_gflops", {})
+    log(f"{combined.get('started')} .. {combined.get('finished')}  commit {combined.get('git', {}).get('commit')}"
+        f"  {combined.get('machine', {}).get('Model name')}")
     log(table(rows))
     log("GEMM ceiling (fp32, best square GEMM GFLOP/s): " + ", ".join(
         f"{t} thr: best {v.get('best', 0):.0f} (Eigen {v.get('eigen', 0):.0f}, OpenBLAS {v.get('openblas', 0):.0f})"
