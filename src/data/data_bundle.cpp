@@ -13,6 +13,7 @@
 #include "soma/data/datasets/image_dataset.hpp"
 #include "soma/data/datasets/mnist_files.hpp"
 #include "soma/data/datasets/nmnist_files.hpp"
+#include "soma/data/datasets/synthetic_dataset.hpp"
 #include "soma/data/encoders/static_encoder.hpp"
 #include "soma/data/frames.hpp"
 #include "soma/data/images/digits_csv.hpp"
@@ -101,18 +102,26 @@ DataBundle make_data(const ConfigNode& data) { return make_data(data, DataLoadOp
 DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load) {
   if (!data.is_map()) data.fail("expected the data section as a map (dataset:, time_steps:, ...)");
   data.require(data.has("dataset"), "dataset",
-               "missing required key 'dataset' (choices: mnist, fashion_mnist, digits, nmnist)");
+               "missing required key 'dataset' (choices: mnist, fashion_mnist, digits, nmnist, "
+               "dvs_gesture, cifar10_dvs, mnist_dvs, ncaltech101, shd, ssc, synthetic)");
   const std::string dataset = data.get_choice(
       "dataset", {"mnist", "fashion_mnist", "digits", "nmnist", "dvs_gesture", "cifar10_dvs",
-                  "mnist_dvs", "ncaltech101", "shd", "ssc"}, "mnist");
+                  "mnist_dvs", "ncaltech101", "shd", "ssc", "synthetic"}, "mnist");
   const bool events = find_event_dataset(dataset) != nullptr;
   const bool audio = dataset == "shd" || dataset == "ssc";
+  // synthetic: random inputs for `soma bench` timing only (datasets/synthetic_dataset.hpp).
+  const bool synthetic = dataset == "synthetic";
 
-  const std::string root = data.get_string("root", default_root(dataset));
-  const fs::path resolved = fs::absolute(fs::path(root)).lexically_normal();
-  data.require(fs::exists(resolved), data.has("root") ? "root" : "dataset", "data root '",
-               resolved.string(), "' does not exist (root: ", root,
-               ", relative to the current directory ", fs::current_path().string(), ")");
+  fs::path resolved;
+  if (synthetic) {
+    data.require(!data.has("root"), "root", "dataset: synthetic has no files");
+  } else {
+    const std::string root = data.get_string("root", default_root(dataset));
+    resolved = fs::absolute(fs::path(root)).lexically_normal();
+    data.require(fs::exists(resolved), data.has("root") ? "root" : "dataset", "data root '",
+                 resolved.string(), "' does not exist (root: ", root,
+                 ", relative to the current directory ", fs::current_path().string(), ")");
+  }
 
   const int64_t T = data.get_int("time_steps");
   data.require(T > 0, "time_steps", "must be > 0, got ", T);
@@ -135,7 +144,12 @@ DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load) {
   EventSplitSpec spec;
   spec.T = T;
   CatalogOptions cat_opt;
-  if (events) {
+  SyntheticOptions synth;
+  if (synthetic) {
+    data.require(!data.has("encoding") && !data.has("frames"), data.has("encoding") ? "encoding" : "frames",
+                 "dataset: synthetic generates its input itself (keys shape, density, pattern)");
+    synth = parse_synthetic_options(data, T, b.batch_size);
+  } else if (events) {
     data.require(!data.has("encoding"), "encoding", "encoding applies to static image datasets ",
                  "(mnist, fashion_mnist, digits); ", dataset, " is an event dataset: use frames");
     if (auto f = data.find("frames")) spec.frames = parse_frame_options(*f);
@@ -168,10 +182,15 @@ DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load) {
 
   // Load the files; file problems are IoErrors naming the files, plus this context.
   std::shared_ptr<const Dataset> train_pool, test;
-  int num_classes = 10;
+  int num_classes = synthetic ? synth.classes : 10;
   std::string train_note, test_note;
   try {
-    if (dataset == "mnist" || dataset == "fashion_mnist") {
+    if (synthetic) {
+      train_pool = std::make_shared<SyntheticDataset>(synth);
+      SyntheticOptions test_opt = synth;
+      test_opt.seed = synth.seed + 1;
+      test = std::make_shared<SyntheticDataset>(test_opt);
+    } else if (dataset == "mnist" || dataset == "fashion_mnist") {
       const std::string name = dataset == "mnist" ? "MNIST" : "Fashion-MNIST";
       auto tr = std::make_shared<const ImageSet>(read_mnist_split(resolved.string(), true));
       auto te = std::make_shared<const ImageSet>(read_mnist_split(resolved.string(), false));
@@ -229,7 +248,7 @@ DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load) {
   }
   b.sample_shape = b.train->sample_shape();
   b.num_classes = num_classes;
-  b.description = str_cat("data: ", dataset, " from ", resolved.string(), ", sample ",
+  b.description = str_cat("data: ", dataset, synthetic ? "" : " from " + resolved.string(), ", sample ",
                           b.sample_shape.str(), ", batch ", b.batch_size, "\n  train ",
                           b.train->size(), " ", counts_str(*b.train), ": ", b.train->describe(),
                           train_note);

@@ -2,7 +2,9 @@
 //
 // YAML (data:, every key validated; unknown keys are ConfigErrors with file:line):
 //   dataset: nmnist            # required: mnist | fashion_mnist | digits | nmnist |
-//                              #   dvs_gesture | cifar10_dvs | mnist_dvs | ncaltech101 | shd | ssc
+//                              #   dvs_gesture | cifar10_dvs | mnist_dvs | ncaltech101 | shd | ssc |
+//                              #   synthetic (random inputs for timing only, keys in
+//                              #   datasets/synthetic_dataset.hpp; never for accuracy)
 //   root: datasets/nmnist_small  # folder (relative to the current directory); defaults:
 //                              #   mnist datasets/mnist, fashion_mnist /usr/share/datasets/fashion-mnist,
 //                              #   digits datasets/sklearn_digits (folder or the .csv.gz), nmnist
