@@ -32,6 +32,8 @@ std::unique_ptr<Command> make_eval_command();
 std::unique_ptr<Command> make_inspect_command();
 std::unique_ptr<Command> make_layers_command();
 std::unique_ptr<Command> make_trace_command();
+std::unique_ptr<Command> make_sweep_command();
+std::unique_ptr<Command> make_report_command();
 
 // Shared helpers for verbs.
 // True when stderr is a terminal (progress bars) — the only place soma asks.
