@@ -259,7 +259,7 @@ TEST_CASE("soma sweep runs every point locally, then soma report tabulates them"
   CHECK(csv.find("\n001_lr=0.01,0.01,done,1,") != std::string::npos);
 }
 
-TEST_CASE("soma sweep --dry-run writes nothing; a misspelt key fails before any run", "[sweep][e2e]") {
+TEST_CASE("soma sweep --dry-run writes nothing, and a misspelt key fails before any run", "[sweep][e2e]") {
   const std::string dir = scratch_dir("sweep_dry");
   const CommandResult r = run_soma("sweep " + kConfig + " --grid " + kGrid + " --out " + dir +
                                    "/sw --dry-run --slurm --time 00:10:00");
