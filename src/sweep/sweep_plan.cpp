@@ -123,7 +123,8 @@ std::vector<SweepPoint> expand_grid(const ConfigNode& grid) {
     SweepPoint p;
     std::string idx = std::to_string(i);
     p.name = std::string(width - idx.size(), '0') + idx;
-    for (const auto& [k, v] : combos[i]) p.name += "_" + sanitize(last_component(k)) + "=" + sanitize(v);
+    for (const auto& [k, v] : combos[i])
+      p.name.append("_").append(sanitize(last_component(k))).append("=").append(sanitize(v));
     if (p.name.size() > 100) p.name.resize(100);
     p.overrides = combos[i];
     points.push_back(std::move(p));

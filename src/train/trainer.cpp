@@ -67,11 +67,6 @@ void apply_retention(const fs::path& dir, int64_t keep) {
 
 std::string fmt_pct(double v) { return fmt::format("{:.2f}%", 100.0 * v); }
 
-// Gradient values per non-blocking all-reduce (256 KB): large enough that a message costs
-// mostly bandwidth, small enough that the first buckets leave while most of the backward pass
-// is still to run.
-constexpr int64_t kBucketElems = int64_t(1) << 16;
-
 // Rank 0's whole starting state (weights, buffers, optimizer moments, cursor, Rng) on every
 // rank. Only rank 0 reads checkpoints, so the other ranks need no access to the output dir.
 void broadcast_state(Communicator& comm, ParamStore& ps, Optimizer& opt, TrainerCursor& cur,
@@ -225,7 +220,7 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
   ctx.comm = e.train.sync_bn && comm.size() > 1 ? &comm : nullptr;
   // Gradient all-reduce overlapped with backward: node i's parameters are final once its
   // backward has run (see GradientReducer).
-  GradientReducer reducer(comm, ps.grads(), ps.num_params(), kBucketElems);
+  GradientReducer reducer(comm, ps.grads(), ps.num_params(), o.allreduce_bucket);
   const std::vector<int64_t> offsets = comm.size() > 1 ? node_param_offsets(model)
                                                         : std::vector<int64_t>();
   std::function<void(size_t)> on_node_done;
