@@ -24,7 +24,9 @@ Experiment make(const std::string& config, const std::string& out, const std::st
 }
 
 void run_case(const std::string& config, const std::string& extra, int64_t bucket = 1 << 16) {
-  const std::string dir = scratch_dir("dp_threads_" + std::filesystem::path(config).stem().string());
+  // One directory per case: ctest runs cases in parallel processes.
+  const std::string dir = scratch_dir("dp_threads_" + std::filesystem::path(config).stem().string() +
+                                      "_b" + std::to_string(bucket));
   Experiment one = make(config, dir + "/one", extra);
   TrainerOptions o1;
   const TrainResult r1 = train(one, o1);
