@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   commands.push_back(cli::make_trace_command());
   commands.push_back(cli::make_data_command());
   commands.push_back(cli::make_bench_command());
+  commands.push_back(cli::make_sweep_command());
+  commands.push_back(cli::make_report_command());
   std::vector<CLI::App*> subs;
   for (auto& c : commands) subs.push_back(c->add_to(app, global));
 

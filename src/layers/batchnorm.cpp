@@ -1,5 +1,8 @@
 #include "soma/layers/batchnorm.hpp"
 
+#include <cmath>
+
+#include "soma/dist/communicator.hpp"
 #include "soma/layers/window.hpp"
 #include "soma/ops/batchnorm.hpp"
 
@@ -54,6 +57,7 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
                            running_var_.data(), y.data());
     x_eval_ = x;
     x_hat_ = Tensor();
+    sync_comm_ = nullptr;
     return y;
   }
   const int64_t n = b * s_;
@@ -62,9 +66,31 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   std::vector<double> mean(c_), var(c_);
   x_hat_ = Tensor::empty(x.shape());
   inv_std_ = Tensor::empty(Shape{c_});
-  batchnorm_forward_train(x.data(), b, c_, s_, gamma, beta, eps_, y.data(), x_hat_.data(),
-                          mean.data(), var.data(), inv_std_.data());
-  const double m = momentum_, unbias = double(n) / double(n - 1);
+  double count = double(n);
+  sync_comm_ = ctx.comm && ctx.comm->size() > 1 ? ctx.comm : nullptr;
+  if (sync_comm_) {
+    // Global statistics: [sums per channel, count] summed over ranks, then the squared
+    // deviations from the global mean (two passes: no cancellation, as in one process).
+    std::vector<double> sums(c_ + 1);
+    batchnorm_channel_sums(x.data(), b, c_, s_, sums.data());
+    sums[c_] = double(n);
+    sync_comm_->allreduce_sum(sums.data(), c_ + 1);
+    count = sums[c_];
+    for (int64_t ch = 0; ch < c_; ++ch) mean[ch] = sums[ch] / count;
+    batchnorm_channel_sq_dev(x.data(), b, c_, s_, mean.data(), var.data());
+    sync_comm_->allreduce_sum(var.data(), c_);
+    for (int64_t ch = 0; ch < c_; ++ch) {
+      var[ch] /= count;
+      inv_std_[ch] = static_cast<float>(1.0 / std::sqrt(var[ch] + double(eps_)));
+    }
+    batchnorm_normalize(x.data(), b, c_, s_, gamma, beta, mean.data(), inv_std_.data(), y.data(),
+                        x_hat_.data());
+    sync_count_ = count;
+  } else {
+    batchnorm_forward_train(x.data(), b, c_, s_, gamma, beta, eps_, y.data(), x_hat_.data(),
+                            mean.data(), var.data(), inv_std_.data());
+  }
+  const double m = momentum_, unbias = count / (count - 1.0);
   for (int64_t ch = 0; ch < c_; ++ch) {
     running_mean_[ch] = static_cast<float>((1.0 - m) * running_mean_[ch] + m * mean[ch]);
     running_var_[ch] = static_cast<float>((1.0 - m) * running_var_[ch] + m * var[ch] * unbias);
@@ -79,7 +105,19 @@ Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   const float* gamma = affine_ ? weight_.data() : nullptr;
   float* gg = affine_ ? grad_weight_.data() : nullptr;
   float* gb = affine_ ? grad_bias_.data() : nullptr;
-  if (x_hat_.defined()) {
+  if (x_hat_.defined() && sync_comm_) {
+    // [sum grad_y, sum grad_y x_hat] per channel over all ranks; the param grads take the local
+    // sums (the trainer averages param grads across ranks).
+    std::vector<double> sums(2 * c_);
+    batchnorm_grad_sums(grad_y.data(), x_hat_.data(), b, c_, s_, sums.data(), sums.data() + c_);
+    for (int64_t ch = 0; ch < c_; ++ch) {
+      if (gg) gg[ch] += static_cast<float>(sums[c_ + ch]);
+      if (gb) gb[ch] += static_cast<float>(sums[ch]);
+    }
+    sync_comm_->allreduce_sum(sums.data(), 2 * c_);
+    batchnorm_backward_apply(grad_y.data(), x_hat_.data(), inv_std_.data(), b, c_, s_, gamma,
+                             sync_count_, sums.data(), sums.data() + c_, grad_x.data());
+  } else if (x_hat_.defined()) {
     batchnorm_backward_train(grad_y.data(), x_hat_.data(), inv_std_.data(), b, c_, s_, gamma,
                              grad_x.data(), gg, gb);
   } else {
@@ -90,6 +128,7 @@ Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   x_hat_ = Tensor();
   inv_std_ = Tensor();
   x_eval_ = Tensor();
+  sync_comm_ = nullptr;
   return grad_x;
 }
 

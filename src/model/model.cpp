@@ -85,7 +85,8 @@ Tensor Model::forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>*
   return outputs.back();
 }
 
-Tensor Model::backward(const Tensor& grad_y, RunContext& ctx) {
+Tensor Model::backward(const Tensor& grad_y, RunContext& ctx,
+                       const std::function<void(size_t)>& on_node_done) {
   std::vector<Tensor> grads(nodes_.size() + 1);  // the extra last slot is dL/dx
   std::vector<bool> owned(nodes_.size() + 1, false);
   grads[nodes_.size() - 1] = grad_y;
@@ -107,15 +108,17 @@ Tensor Model::backward(const Tensor& grad_y, RunContext& ctx) {
     Node& node = nodes_[i];
     Tensor g = std::move(grads[i]);
     // A node whose output reaches no loss (dead branch) gets a zero gradient.
-    if (!g.defined()) continue;
-    if (auto* merge = dynamic_cast<MergeLayer*>(node.layer.get())) {
-      std::vector<Tensor> gs = merge->backward_multi(g, ctx);
-      SOMA_ASSERT(gs.size() == node.inputs.size(), "merge layer '", node.name, "' returned ",
-                  gs.size(), " gradients for ", node.inputs.size(), " inputs");
-      for (size_t k = 0; k < gs.size(); ++k) accumulate(node.inputs[k], std::move(gs[k]));
-    } else {
-      accumulate(node.inputs[0], node.layer->backward(g, ctx));
+    if (g.defined()) {
+      if (auto* merge = dynamic_cast<MergeLayer*>(node.layer.get())) {
+        std::vector<Tensor> gs = merge->backward_multi(g, ctx);
+        SOMA_ASSERT(gs.size() == node.inputs.size(), "merge layer '", node.name, "' returned ",
+                    gs.size(), " gradients for ", node.inputs.size(), " inputs");
+        for (size_t k = 0; k < gs.size(); ++k) accumulate(node.inputs[k], std::move(gs[k]));
+      } else {
+        accumulate(node.inputs[0], node.layer->backward(g, ctx));
+      }
     }
+    if (on_node_done) on_node_done(static_cast<size_t>(i));
   }
   return grads[input_slot];
 }

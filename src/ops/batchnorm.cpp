@@ -117,4 +117,87 @@ void batchnorm_backward_eval(const float* x, const float* grad_y, int64_t b, int
   }
 }
 
+void batchnorm_channel_sums(const float* x, int64_t b, int64_t c, int64_t s, double* sum) {
+#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double acc = 0.0;
+    for (int64_t i = 0; i < b; ++i) {
+      const float* p = x + (i * c + ch) * s;
+      for (int64_t k = 0; k < s; ++k) acc += p[k];
+    }
+    sum[ch] = acc;
+  }
+}
+
+void batchnorm_channel_sq_dev(const float* x, int64_t b, int64_t c, int64_t s, const double* mean,
+                              double* sq) {
+#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const double mu = mean[ch];
+    double acc = 0.0;
+    for (int64_t i = 0; i < b; ++i) {
+      const float* p = x + (i * c + ch) * s;
+      for (int64_t k = 0; k < s; ++k) {
+        const double d = p[k] - mu;
+        acc += d * d;
+      }
+    }
+    sq[ch] = acc;
+  }
+}
+
+void batchnorm_normalize(const float* x, int64_t b, int64_t c, int64_t s, const float* gamma,
+                         const float* beta, const double* mean, const float* inv_std, float* y,
+                         float* x_hat) {
+#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const float g = gamma ? gamma[ch] : 1.f, bt = beta ? beta[ch] : 0.f;
+    const float muf = static_cast<float>(mean[ch]), isf = inv_std[ch];
+    for (int64_t i = 0; i < b; ++i) {
+      const float* p = x + (i * c + ch) * s;
+      float* q = y + (i * c + ch) * s;
+      float* h = x_hat ? x_hat + (i * c + ch) * s : nullptr;
+      for (int64_t k = 0; k < s; ++k) {
+        const float xh = (p[k] - muf) * isf;
+        if (h) h[k] = xh;
+        q[k] = g * xh + bt;
+      }
+    }
+  }
+}
+
+void batchnorm_grad_sums(const float* grad_y, const float* x_hat, int64_t b, int64_t c, int64_t s,
+                         double* sum_g, double* sum_gx) {
+#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double sg = 0.0, sgx = 0.0;
+    for (int64_t i = 0; i < b; ++i) {
+      const float* gy = grad_y + (i * c + ch) * s;
+      const float* h = x_hat + (i * c + ch) * s;
+      for (int64_t k = 0; k < s; ++k) {
+        sg += gy[k];
+        sgx += double(gy[k]) * h[k];
+      }
+    }
+    sum_g[ch] = sg;
+    sum_gx[ch] = sgx;
+  }
+}
+
+void batchnorm_backward_apply(const float* grad_y, const float* x_hat, const float* inv_std,
+                              int64_t b, int64_t c, int64_t s, const float* gamma, double n,
+                              const double* sum_g, const double* sum_gx, float* grad_x) {
+#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
+  for (int64_t ch = 0; ch < c; ++ch) {
+    const float scale = (gamma ? gamma[ch] : 1.f) * inv_std[ch];
+    const float mg = static_cast<float>(sum_g[ch] / n), mgx = static_cast<float>(sum_gx[ch] / n);
+    for (int64_t i = 0; i < b; ++i) {
+      const float* gy = grad_y + (i * c + ch) * s;
+      const float* h = x_hat + (i * c + ch) * s;
+      float* gx = grad_x + (i * c + ch) * s;
+      for (int64_t k = 0; k < s; ++k) gx[k] = scale * (gy[k] - mg - h[k] * mgx);
+    }
+  }
+}
+
 }  // namespace soma

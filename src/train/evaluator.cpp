@@ -35,6 +35,8 @@ EvalResult evaluate(Model& model, std::shared_ptr<const Dataset> data, Loss& los
   std::vector<std::string> types(L);
   while (loader.next(batch)) {
     const int64_t n = static_cast<int64_t>(batch.y.size());
+    // A rank's share of a short last batch can be empty (fewer rows than ranks).
+    if (n == 0) continue;
     model.reset_state();
     Tensor y = model.forward(batch.x, ctx, &stats);
     const double l = loss.forward_backward(y, batch.y, nullptr);

@@ -35,6 +35,7 @@ Experiment make_experiment(const ConfigNode& root, const std::string& config_nam
   e.train.log_every = train.get_int("log_every", 10);
   train.require(e.train.log_every >= 1, "log_every", "must be >= 1");
   e.train.max_steps = train.get_int("max_steps", -1);
+  e.train.sync_bn = train.get_bool("sync_bn", false);
   e.loss = make_loss(train);
   e.optimizer = make_optimizer(train.child("optimizer"));
   e.optimizer->prepare(e.model->params());

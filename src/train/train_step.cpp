@@ -5,14 +5,15 @@
 namespace soma {
 
 double compute_gradients(Model& model, Loss& loss, const Tensor& x, const std::vector<int>& labels,
-                         RunContext& ctx, StepBuffers& buf, std::vector<LayerStats>* stats) {
+                         RunContext& ctx, StepBuffers& buf, std::vector<LayerStats>* stats,
+                         const std::function<void(size_t)>& on_node_done) {
   model.reset_state();
   model.params().zero_grads();
   buf.y = model.forward(x, ctx, stats);
   if (!buf.grad_y.defined() || buf.grad_y.shape() != buf.y.shape())
     buf.grad_y = Tensor::empty(buf.y.shape());
   const double l = loss.forward_backward(buf.y, labels, &buf.grad_y);
-  model.backward(buf.grad_y, ctx);
+  model.backward(buf.grad_y, ctx, on_node_done);
   return l;
 }
 

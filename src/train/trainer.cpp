@@ -2,13 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 
 #include "soma/data/loader.hpp"
+#include "soma/dist/gradient_reducer.hpp"
 #include "soma/io/metrics_writer.hpp"
 #include "soma/train/progress.hpp"
 #include "soma/train/train_step.hpp"
@@ -53,6 +56,50 @@ void apply_retention(const fs::path& dir, int64_t keep) {
 
 std::string fmt_pct(double v) { return fmt::format("{:.2f}%", 100.0 * v); }
 
+// Rank 0's whole starting state (weights, buffers, optimizer moments, cursor, Rng) on every
+// rank. Only rank 0 reads checkpoints, so the other ranks need no access to the output dir.
+void broadcast_state(Communicator& comm, ParamStore& ps, Optimizer& opt, TrainerCursor& cur,
+                     Rng& rng) {
+  comm.broadcast(ps.values(), ps.num_params(), 0);
+  comm.broadcast(ps.buffer_values(), ps.num_buffer_values(), 0);
+  std::map<std::string, Tensor> st = opt.state();  // same keys and sizes on every rank
+  for (auto& [key, t] : st) comm.broadcast(t.data(), t.numel(), 0);
+  opt.load_state(st);
+  const Rng::State& r = rng.state();
+  uint64_t words[10] = {uint64_t(cur.epoch), uint64_t(cur.next_batch), uint64_t(cur.step),
+                        uint64_t(cur.best_epoch), std::bit_cast<uint64_t>(cur.best_metric),
+                        std::bit_cast<uint64_t>(cur.elapsed_s), r[0], r[1], r[2], r[3]};
+  comm.broadcast(words, 10, 0);
+  cur.epoch = int64_t(words[0]);
+  cur.next_batch = int64_t(words[1]);
+  cur.step = int64_t(words[2]);
+  cur.best_epoch = int64_t(words[3]);
+  cur.best_metric = std::bit_cast<double>(words[4]);
+  cur.elapsed_s = std::bit_cast<double>(words[5]);
+  rng.set_state({words[6], words[7], words[8], words[9]});
+}
+
+// For each node, the flat offset of its first parameter (-1: none). Empty when the nodes'
+// parameter ranges are not in node order (then the gradients are reduced after backward).
+std::vector<int64_t> node_param_offsets(const Model& model) {
+  const ParamStore& ps = model.params();
+  std::vector<int64_t> first(model.nodes().size(), -1);
+  int64_t prev_end = 0;
+  for (size_t i = 0; i < model.nodes().size(); ++i) {
+    int64_t lo = -1, hi = -1;
+    for (const auto& seg : ps.params()) {
+      if (seg.layer != model.nodes()[i].name) continue;
+      lo = lo < 0 ? seg.offset : std::min(lo, seg.offset);
+      hi = std::max(hi, seg.offset + seg.size);
+    }
+    if (lo < 0) continue;
+    if (lo < prev_end) return {};
+    first[i] = lo;
+    prev_end = hi;
+  }
+  return first;
+}
+
 }  // namespace
 
 std::string find_resume_checkpoint(const std::string& dir) {
@@ -92,10 +139,11 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
 
   if (root) probe_writable(dir);
 
-  // --- starting point: fresh, resumed, or initialised from another run's weights
+  // --- starting point: fresh, resumed, or initialised from another run's weights (rank 0
+  // reads the checkpoint; the state then goes to every rank)
   Rng model_rng(e.seed, /*stream=*/0x44524F50);  // "DROP": in-model randomness
   TrainerCursor cur;
-  std::string resume = o.resume;
+  std::string resume = root ? o.resume : std::string();
   if (resume == "auto") {
     resume = find_resume_checkpoint(dir.string());
     if (resume.empty()) spdlog::info("--resume auto: no checkpoint in {}, starting fresh", dir.string());
@@ -106,15 +154,18 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
     load_training_state(*e.optimizer, cur, model_rng, c, resume);
     spdlog::info("resumed from {}: epoch {}, batch {}, step {}", resume, cur.epoch + 1,
                  cur.next_batch, cur.step);
-  } else if (!o.init.empty()) {
+  } else if (root && !o.init.empty()) {
     load_model_state(model, load_checkpoint(o.init), o.init);
     spdlog::info("weights initialised from {}", o.init);
   }
   // Only now that any checkpoint has loaded does the run directory change.
   if (root) std::ofstream(dir / "config.yaml") << e.config_yaml << "\n";
-  // Every rank starts from rank 0's state.
-  comm.broadcast(ps.values(), ps.num_params(), 0);
-  comm.broadcast(ps.buffer_values(), ps.num_buffer_values(), 0);
+  if (comm.size() > 1) {
+    broadcast_state(comm, ps, *e.optimizer, cur, model_rng);
+    spdlog::info("data parallel: {} ranks, {} of the {} samples of each batch per rank{}",
+                 comm.size(), e.data.batch_size / comm.size(), e.data.batch_size,
+                 e.train.sync_bn ? ", batchnorm statistics synchronised" : "");
+  }
 
   std::unique_ptr<MetricsWriter> metrics;
   if (root) metrics = std::make_unique<MetricsWriter>(dir.string(), /*append=*/!resume.empty());
@@ -154,6 +205,17 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
   RunContext ctx;
   ctx.phase = Phase::kTrain;
   ctx.rng = &model_rng;
+  ctx.comm = e.train.sync_bn && comm.size() > 1 ? &comm : nullptr;
+  // Gradient all-reduce overlapped with backward: node i's parameters are final once its
+  // backward has run (see GradientReducer).
+  GradientReducer reducer(comm, ps.grads(), ps.num_params(), o.allreduce_bucket);
+  const std::vector<int64_t> offsets = comm.size() > 1 ? node_param_offsets(model)
+                                                        : std::vector<int64_t>();
+  std::function<void(size_t)> on_node_done;
+  if (!offsets.empty())
+    on_node_done = [&](size_t i) {
+      if (offsets[i] >= 0) reducer.ready(offsets[i]);
+    };
   StepBuffers step_buf;
   std::vector<LayerStats> stats;
   const auto run_start = Clock::now();
@@ -164,8 +226,8 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
 
   for (int64_t epoch = cur.epoch; epoch < e.train.epochs && !stopped; ++epoch) {
     loader.start_epoch(epoch, cur.next_batch);
-    Progress progress(fmt::format("epoch {}/{}", epoch + 1, e.train.epochs), bpe, o.interactive,
-                      e.train.log_every);
+    Progress progress(fmt::format("epoch {}/{}", epoch + 1, e.train.epochs), bpe,
+                      o.interactive && root, e.train.log_every);
     // Running sums since the last log line: [samples, loss*n, correct].
     double window[3] = {0, 0, 0};
     double epoch_sums[3] = {0, 0, 0};
@@ -180,10 +242,9 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
       const float lr = e.schedule->lr(cur.step, bpe);
       const bool log_now = (cur.step + 1) % e.train.log_every == 0;
       // The same step as `soma bench` times (train/train_step.hpp).
+      reducer.begin();
       const double loss = compute_gradients(model, *e.loss, b.x, b.y, ctx, step_buf,
-                                            log_now && root ? &stats : nullptr);
-      SOMA_CHECK(std::isfinite(loss), "loss became ", loss, " at epoch ", epoch + 1, ", step ",
-                 cur.step + 1, ": lower the learning rate or enable train.grad_clip");
+                                            log_now && root ? &stats : nullptr, on_node_done);
 
       const std::vector<int> pred = predict_classes(step_buf.y);
       int64_t correct = 0;
@@ -192,12 +253,14 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
       double step_sums[4] = {double(b.y.size()), loss * double(b.y.size()), double(correct),
                              (o.stop && o.stop->load()) ? 1.0 : 0.0};
       if (comm.size() > 1) {
-        comm.allreduce_sum(ps.grads(), ps.num_params());
-        const float inv = 1.f / static_cast<float>(comm.size());
-        float* g = ps.grads();
-        for (int64_t i = 0; i < ps.num_params(); ++i) g[i] *= inv;
+        reducer.finish();  // the mean of the ranks' gradients, before anything reads them
         comm.allreduce_sum(step_sums, 4);
       }
+      // Checked on the reduced loss, so every rank stops together (a throw on one rank alone
+      // would leave the others waiting in the next collective).
+      SOMA_CHECK(std::isfinite(step_sums[1]), "loss became ", step_sums[1] / step_sums[0],
+                 " at epoch ", epoch + 1, ", step ", cur.step + 1,
+                 ": lower the learning rate or enable train.grad_clip");
       apply_gradients(ps, *e.optimizer, lr, e.train.grad_clip);
       cur.step++;
       cur.next_batch = b.index + 1;
@@ -253,6 +316,9 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
 
     const bool last_epoch = epoch + 1 == e.train.epochs;
     if ((epoch + 1) % e.eval.every == 0 || last_epoch) {
+      // Without sync_bn each rank's running statistics saw only its shard: evaluate (and
+      // checkpoint) rank 0's everywhere, as DDP's broadcast_buffers does.
+      if (comm.size() > 1) comm.broadcast(ps.buffer_values(), ps.num_buffer_values(), 0);
       result.last_eval = evaluate(model, eval_set, *e.loss, eo);
       const EvalResult& r = result.last_eval;
       const bool best = r.accuracy > cur.best_metric;

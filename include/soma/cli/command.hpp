@@ -34,6 +34,8 @@ std::unique_ptr<Command> make_layers_command();
 std::unique_ptr<Command> make_trace_command();
 std::unique_ptr<Command> make_data_command();
 std::unique_ptr<Command> make_bench_command();
+std::unique_ptr<Command> make_sweep_command();
+std::unique_ptr<Command> make_report_command();
 
 // Shared helpers for verbs.
 // True when stderr is a terminal (progress bars) — the only place soma asks.

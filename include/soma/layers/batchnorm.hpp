@@ -9,6 +9,12 @@
 //   shapes:   x [T, N, C, ...] -> y of the same shape
 //   params:   weight (gamma) [C] = 1, bias (beta) [C] = 0, both without weight decay (affine only)
 //   buffers:  running_mean [C] = 0, running_var [C] = 1
+//   synchronised (ctx.comm set, size > 1; train.sync_bn): mu_B and var_B are those of the
+//             global batch (the shards of all ranks): per-channel sums, then sums of squared
+//             deviations, are all-reduced (two small reductions of C doubles, plus one for the
+//             count); backward all-reduces sum grad_y and sum grad_y x_hat the same way. Param
+//             grads stay per rank (the trainer averages them). Without it each rank normalises
+//             with its own shard's statistics, as PyTorch's plain BatchNorm under DDP does.
 //
 // YAML: {type: batchnorm, eps: 1.0e-5, momentum: 0.1, affine: true}
 #pragma once
@@ -44,6 +50,8 @@ class BatchNormLayer : public Layer {
   // cache (training): x_hat [T, N, ...] and 1/sqrt(var_B + eps) per channel; in eval mode the
   // input, so backward can go through the fixed eval map.
   Tensor x_hat_, inv_std_, x_eval_;
+  Communicator* sync_comm_ = nullptr;  // the group of the last synchronised forward
+  double sync_count_ = 0.0;            // global values per channel in that forward
 };
 
 std::unique_ptr<Layer> make_batchnorm(const ConfigNode& config, const std::vector<Shape>& in);

@@ -21,6 +21,8 @@
 
 namespace soma {
 
+class Communicator;
+
 enum class Phase { kTrain, kEval };
 
 // Everything a forward/backward pass may depend on besides its input; passed explicitly.
@@ -28,6 +30,9 @@ struct RunContext {
   Phase phase = Phase::kTrain;
   Rng* rng = nullptr;            // dropout masks and other in-model randomness
   bool record_state = false;     // neurons keep their membrane trace for `soma trace`
+  // Data-parallel group for layers whose training statistics span all ranks (batchnorm with
+  // train.sync_bn); null: each process normalises with the statistics of its own shard.
+  Communicator* comm = nullptr;
   bool training() const { return phase == Phase::kTrain; }
 };
 

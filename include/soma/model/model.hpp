@@ -8,6 +8,7 @@
 // Parameter gradients accumulate in the ParamStore; the trainer zeroes them per step.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,8 +43,12 @@ class Model {
 
   // x: [T, N, ...input_shape]. With `stats`, fills one LayerStats per node.
   Tensor forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>* stats = nullptr);
-  // grad_y: dL/d(output) [T, N, ...output_shape]; returns dL/dx.
-  Tensor backward(const Tensor& grad_y, RunContext& ctx);
+  // grad_y: dL/d(output) [T, N, ...output_shape]; returns dL/dx. `on_node_done(i)`, when set,
+  // runs right after node i's backward (nodes visited last to first, each once, including
+  // nodes no gradient reaches): node i's parameter gradients are final from then on, which lets
+  // the trainer start their all-reduce while the earlier layers still run.
+  Tensor backward(const Tensor& grad_y, RunContext& ctx,
+                  const std::function<void(size_t)>& on_node_done = nullptr);
   void reset_state();
 
   const Shape& input_shape() const { return input_shape_; }

@@ -39,4 +39,27 @@ void batchnorm_backward_eval(const float* x, const float* grad_y, int64_t b, int
                              const float* var, float* grad_x, float* grad_gamma,
                              float* grad_beta);
 
+// --- Synchronised batch norm (train.sync_bn): statistics over the shards of all data-parallel
+// ranks. The layer sums what these return across ranks between the calls, so with the global
+// count n = sum of the ranks' B*S the result equals one process normalising the whole batch
+// (up to summation order): mean = sum x / n, var = sum (x - mean)^2 / n (two passes, as above).
+
+// sum[c] = sum of x over the B*S values of channel c (double).
+void batchnorm_channel_sums(const float* x, int64_t b, int64_t c, int64_t s, double* sum);
+// sq[c] = sum of (x - mean[c])^2 over channel c (double).
+void batchnorm_channel_sq_dev(const float* x, int64_t b, int64_t c, int64_t s, const double* mean,
+                              double* sq);
+// y = gamma * x_hat + beta, x_hat = (x - mean) * inv_std, for given statistics; x_hat may be null.
+void batchnorm_normalize(const float* x, int64_t b, int64_t c, int64_t s, const float* gamma,
+                         const float* beta, const double* mean, const float* inv_std, float* y,
+                         float* x_hat);
+// sum_g[c] = sum grad_y, sum_gx[c] = sum grad_y * x_hat over channel c (double).
+void batchnorm_grad_sums(const float* grad_y, const float* x_hat, int64_t b, int64_t c, int64_t s,
+                         double* sum_g, double* sum_gx);
+// grad_x = gamma * inv_std * (grad_y - sum_g / n - x_hat * sum_gx / n), with the global count n
+// and the global sums.
+void batchnorm_backward_apply(const float* grad_y, const float* x_hat, const float* inv_std,
+                              int64_t b, int64_t c, int64_t s, const float* gamma, double n,
+                              const double* sum_g, const double* sum_gx, float* grad_x);
+
 }  // namespace soma

@@ -4,7 +4,9 @@
 // output. Each section is read strictly (unknown keys are errors with file:line).
 //   train:  epochs (required), loss (cross_entropy), optimizer ({type: adam, lr: 1e-3}),
 //           schedule ({type: constant}), grad_clip (0: off; global L2 norm), log_every (10 steps),
-//           max_steps (-1: no limit; stops early, e.g. for smoke runs)
+//           max_steps (-1: no limit; stops early, e.g. for smoke runs),
+//           sync_bn (false: under data parallelism (mpirun) each rank normalises batchnorm with
+//           its own shard's statistics; true: with the global batch's, as one process would)
 //   eval:   split (test | val; default val when the data has a validation split, else test),
 //           every (1 epoch), energy: {e_ac_pj: 0.9, e_mac_pj: 4.6}
 //   output: dir (runs/<config name>), checkpoint_every (1 epoch; 0 = only last/best),
@@ -30,6 +32,7 @@ struct TrainSettings {
   float grad_clip = 0.f;
   int64_t log_every = 10;
   int64_t max_steps = -1;
+  bool sync_bn = false;
 };
 
 struct EvalSettings {

@@ -12,6 +12,7 @@
 // steady state allocates nothing here.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "soma/model/model.hpp"
@@ -27,10 +28,12 @@ struct StepBuffers {
 
 // Forward, loss and backward of one batch in ctx's phase (normally kTrain); returns the mean loss
 // (not checked for finiteness: the caller reports where it happened). With `stats`, fills one
-// LayerStats per node (Model::forward).
+// LayerStats per node (Model::forward). `on_node_done` is Model::backward's hook (the data-parallel
+// trainer starts all-reducing a layer's gradients as soon as its backward has run).
 double compute_gradients(Model& model, Loss& loss, const Tensor& x, const std::vector<int>& labels,
                          RunContext& ctx, StepBuffers& buf,
-                         std::vector<LayerStats>* stats = nullptr);
+                         std::vector<LayerStats>* stats = nullptr,
+                         const std::function<void(size_t)>& on_node_done = nullptr);
 
 // Rescales the whole gradient so that its global L2 norm (accumulated in double) is at most
 // max_norm.
