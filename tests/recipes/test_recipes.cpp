@@ -17,6 +17,8 @@
 #include "soma/core/config_loader.hpp"
 #include "soma/model/model_builder.hpp"
 #include "soma/train/experiment.hpp"
+#include "soma/train/losses.hpp"
+#include "support/gradcheck.hpp"
 
 using namespace soma;
 namespace fs = std::filesystem;
@@ -108,6 +110,11 @@ void run_smoke(const fs::path& path) {
               static_cast<long long>(e.model->params().num_params()), peak_rss_mb(), first_loss);
 }
 
+// A CIFAR-10-shaped input [T, N, 3, 32, 32] in [0, 1) (random: only time and memory matter).
+Tensor testing_input(int64_t T, int64_t N) {
+  return soma::testing::random_tensor(Shape{T, N, 3, 32, 32}, 5, 0.f, 1.f);
+}
+
 void run_family(const std::string& prefix) {
   const auto files = recipes(true, prefix);
   REQUIRE_FALSE(files.empty());
@@ -152,5 +159,49 @@ TEST_CASE("every smoke recipe belongs to a tested family", "[recipes]") {
     for (const char* p : kFamilies) found = found || n.rfind(p, 0) == 0;
     INFO(n);
     CHECK(found);
+  }
+}
+
+// Hidden (run by hand: test_recipes "[resnet19]" -s): one full training step of tdBN ResNet-19 at
+// the recipe's CIFAR-10 shape [3, 32, 32], T = 4, with random input (CIFAR-10 is not bundled).
+// Reports time per step and peak RSS; docs/results.md quotes it.
+TEST_CASE("tdBN ResNet-19: one training step at CIFAR-10 size", "[.][slow][resnet19]") {
+  REQUIRE(chdir(SOMA_SOURCE_DIR) == 0);
+  ConfigNode root = load_config("configs/recipes/tdbn_resnet19_cifar10.yaml");
+  auto model = build_model(root.child("model"), 1);
+  const int64_t T = 4;
+  for (int64_t N : {8, 16}) {
+    const Tensor x = testing_input(T, N);
+    std::vector<int> labels;
+    for (int64_t n = 0; n < N; ++n) labels.push_back(int(n % 10));
+    for (int rep = 0; rep < 2; ++rep) {  // the first step allocates; report the second
+      const auto t0 = std::chrono::steady_clock::now();
+      RunContext ctx;
+      model->reset_state();
+      model->params().zero_grads();
+      const Tensor y = model->forward(x, ctx);
+      const auto t1 = std::chrono::steady_clock::now();
+      Tensor gy = Tensor::empty(y.shape());
+      CrossEntropyLoss ce;
+      const double loss = ce.forward_backward(y, labels, &gy);
+      model->backward(gy, ctx);
+      const auto t2 = std::chrono::steady_clock::now();
+      const ParamStore& ps = model->params();
+      int64_t bad = 0;
+      double norm = 0;
+      for (int64_t k = 0; k < ps.num_params(); ++k) {
+        bad += !std::isfinite(ps.grads()[k]);
+        norm += double(ps.grads()[k]) * ps.grads()[k];
+      }
+      CHECK(bad == 0);
+      CHECK(std::isfinite(loss));
+      CHECK(norm > 0);
+      std::printf("resnet19 T=%lld N=%lld step %d: forward %.2f s, backward %.2f s, loss %.4f, "
+                  "grad norm %.4g, params %lld, peak RSS %.0f MB\n",
+                  static_cast<long long>(T), static_cast<long long>(N), rep,
+                  std::chrono::duration<double>(t1 - t0).count(),
+                  std::chrono::duration<double>(t2 - t1).count(), loss, std::sqrt(norm),
+                  static_cast<long long>(ps.num_params()), peak_rss_mb());
+    }
   }
 }
