@@ -6,7 +6,10 @@
 
 #include "soma/core/config_node.hpp"
 #include "soma/core/error.hpp"
+#include "soma/data/datasets/event_catalog.hpp"
 #include "soma/data/datasets/event_dataset.hpp"
+#include "soma/data/event_transforms.hpp"
+#include "soma/data/frame_cache.hpp"
 #include "soma/data/datasets/image_dataset.hpp"
 #include "soma/data/datasets/mnist_files.hpp"
 #include "soma/data/datasets/nmnist_files.hpp"
@@ -24,7 +27,47 @@ std::string default_root(const std::string& dataset) {
   if (dataset == "mnist") return "datasets/mnist";
   if (dataset == "fashion_mnist") return "/usr/share/datasets/fashion-mnist";
   if (dataset == "digits") return "datasets/sklearn_digits";
-  return "datasets/nmnist_small";
+  const EventDatasetInfo* info = find_event_dataset(dataset);
+  return info ? info->default_root : "datasets";
+}
+
+// Everything an event split needs besides its catalog.
+struct EventSplitSpec {
+  FrameOptions frames;
+  int64_t T = 0;
+  EventTransforms filters, transforms;
+  std::string cache_dir;  // "" = off
+};
+
+// One split of an event dataset: from the cache when possible, else decoded (and cached).
+std::shared_ptr<const Dataset> event_split(const EventCatalog& cat, const EventSplitSpec& spec,
+                                           bool train, std::string& note) {
+  const std::string name = str_cat(cat.dataset, " ", cat.split);
+  const bool random = train && !spec.transforms.empty();
+  const std::string params =
+      str_cat("T=", spec.T, "\nframes: ", spec.frames.describe(), "\nfilters: ",
+              spec.filters.describe(), "\neval transforms: ", spec.transforms.describe());
+  note = str_cat(" [split: ", cat.rule, "]");
+  FrameCacheEntry entry;
+  if (!spec.cache_dir.empty() && !random) {
+    entry = frame_cache_entry(spec.cache_dir, cat, params);
+    if (auto cached = load_frame_cache(entry, cat.num_classes)) {
+      note += " [frames from cache]";
+      return cached;
+    }
+  }
+  auto set = std::make_shared<const EventSet>(load_event_catalog(cat));
+  auto ds = std::make_shared<EventDataset>(set, spec.frames, spec.T, cat.num_classes, name,
+                                           spec.filters, spec.transforms, train);
+  if (!spec.cache_dir.empty()) {
+    if (random) {
+      note += " [not cached: random transforms]";
+    } else {
+      note += " [frames written to cache]";
+      return write_frame_cache(entry, *ds, params, cat.dataset, cat.split);
+    }
+  }
+  return ds;
 }
 
 std::vector<int> labels_of(const Dataset& d) {
@@ -53,12 +96,17 @@ std::string counts_str(const Dataset& d) {
 
 }  // namespace
 
-DataBundle make_data(const ConfigNode& data) {
+DataBundle make_data(const ConfigNode& data) { return make_data(data, DataLoadOptions{}); }
+
+DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load) {
   if (!data.is_map()) data.fail("expected the data section as a map (dataset:, time_steps:, ...)");
   data.require(data.has("dataset"), "dataset",
                "missing required key 'dataset' (choices: mnist, fashion_mnist, digits, nmnist)");
-  const std::string dataset = data.get_choice("dataset", {"mnist", "fashion_mnist", "digits", "nmnist"}, "mnist");
-  const bool events = dataset == "nmnist";
+  const std::string dataset = data.get_choice(
+      "dataset", {"mnist", "fashion_mnist", "digits", "nmnist", "dvs_gesture", "cifar10_dvs",
+                  "mnist_dvs", "ncaltech101", "shd", "ssc"}, "mnist");
+  const bool events = find_event_dataset(dataset) != nullptr;
+  const bool audio = dataset == "shd" || dataset == "ssc";
 
   const std::string root = data.get_string("root", default_root(dataset));
   const fs::path resolved = fs::absolute(fs::path(root)).lexically_normal();
@@ -84,21 +132,44 @@ DataBundle make_data(const ConfigNode& data) {
   b.prefetch = static_cast<int>(prefetch);
 
   StaticEncoding enc;
-  FrameOptions frames;
+  EventSplitSpec spec;
+  spec.T = T;
+  CatalogOptions cat_opt;
   if (events) {
     data.require(!data.has("encoding"), "encoding", "encoding applies to static image datasets ",
                  "(mnist, fashion_mnist, digits); ", dataset, " is an event dataset: use frames");
-    if (auto f = data.find("frames")) frames = parse_frame_options(*f);
+    if (auto f = data.find("frames")) spec.frames = parse_frame_options(*f);
+    if (auto t = data.find("transforms")) spec.transforms = EventTransforms::parse(*t, false);
+    if (auto t = data.find("filters")) spec.filters = EventTransforms::parse(*t, true);
+    spec.cache_dir = data.get_string("cache", "");
+    if (!load.cache_dir.empty()) spec.cache_dir = load.cache_dir;
+    if (dataset == "mnist_dvs") {
+      cat_opt.mnist_dvs_scale = data.get_int("scale", 4);
+      data.require(cat_opt.mnist_dvs_scale == 4 || cat_opt.mnist_dvs_scale == 8 ||
+                       cat_opt.mnist_dvs_scale == 16, "scale", "must be 4, 8 or 16, got ",
+                   cat_opt.mnist_dvs_scale);
+    }
+    if (audio) {
+      // 700 channels on a 700 x 1 sensor, one polarity: samples are [T, 700 / channel_pool].
+      const int64_t pool = data.get_int("channel_pool", 1);
+      data.require(pool >= 1, "channel_pool", "must be an integer >= 1, got ", pool);
+      data.require(spec.frames.downsample == 1 && spec.frames.size_h == 0, "frames",
+                   dataset, " pools channels with data.channel_pool, not frames.downsample/size");
+      spec.frames.downsample = pool;
+      spec.frames.merge_polarity = true;
+    }
   } else {
-    data.require(!data.has("frames"), "frames", "frames applies to event datasets (nmnist); ",
-                 dataset, " is a static image dataset: use encoding");
+    for (const char* k : {"frames", "transforms", "filters", "cache"})
+      data.require(!data.has(k), k, k, " applies to event datasets; ", dataset,
+                   " is a static image dataset: use encoding");
     if (auto e = data.find("encoding")) enc = parse_static_encoding(*e);
   }
   data.ensure_all_used();
 
   // Load the files; file problems are IoErrors naming the files, plus this context.
   std::shared_ptr<const Dataset> train_pool, test;
-  const int num_classes = 10;
+  int num_classes = 10;
+  std::string train_note, test_note;
   try {
     if (dataset == "mnist" || dataset == "fashion_mnist") {
       const std::string name = dataset == "mnist" ? "MNIST" : "Fashion-MNIST";
@@ -117,10 +188,27 @@ DataBundle make_data(const ConfigNode& data) {
       train_pool = std::make_shared<SubsetDataset>(full, std::move(split.kept));
       test = std::make_shared<SubsetDataset>(full, std::move(split.held));
     } else {
-      auto tr = std::make_shared<const EventSet>(read_nmnist_split(resolved.string(), true));
-      auto te = std::make_shared<const EventSet>(read_nmnist_split(resolved.string(), false));
-      train_pool = std::make_shared<EventDataset>(tr, frames, T, num_classes, "N-MNIST train");
-      test = std::make_shared<EventDataset>(te, frames, T, num_classes, "N-MNIST test");
+      const EventCatalog tr = list_event_split(dataset, resolved.string(), true, cat_opt);
+      const EventCatalog te = list_event_split(dataset, resolved.string(), false, cat_opt);
+      num_classes = tr.num_classes;
+      SOMA_CHECK_AS(IoError, !tr.entries.empty() && !te.entries.empty(), resolved.string(), ": ",
+                    tr.entries.size(), " training and ", te.entries.size(),
+                    " test recordings found; both splits need at least one");
+      if (!load.train || !load.test) {
+        // `soma data frames --split`: build the requested split only.
+        if (load.train) b.train = event_split(tr, spec, true, train_note);
+        if (load.test) b.test = event_split(te, spec, false, test_note);
+        b.num_classes = num_classes;
+        b.sample_shape = (b.train ? b.train : b.test)->sample_shape();
+        b.description = str_cat("data: ", dataset, " from ", resolved.string(), ", sample ",
+                                b.sample_shape.str(), load.train ? "\n  train " : "\n  test ",
+                                (b.train ? b.train : b.test)->size(), ": ",
+                                (b.train ? b.train : b.test)->describe(),
+                                load.train ? train_note : test_note);
+        return b;
+      }
+      train_pool = event_split(tr, spec, true, train_note);
+      test = event_split(te, spec, false, test_note);
     }
   } catch (Error& e) {
     e.add_context(str_cat(data.where(), ": while loading dataset '", dataset, "' from ",
@@ -143,12 +231,14 @@ DataBundle make_data(const ConfigNode& data) {
   b.num_classes = num_classes;
   b.description = str_cat("data: ", dataset, " from ", resolved.string(), ", sample ",
                           b.sample_shape.str(), ", batch ", b.batch_size, "\n  train ",
-                          b.train->size(), " ", counts_str(*b.train), ": ", b.train->describe());
+                          b.train->size(), " ", counts_str(*b.train), ": ", b.train->describe(),
+                          train_note);
   if (b.val)
     b.description += str_cat("\n  val ", b.val->size(), " ", counts_str(*b.val), " (fraction ",
                              val_fraction, ", split_seed ", split_seed, ")");
   b.description +=
-      str_cat("\n  test ", b.test->size(), " ", counts_str(*b.test), ": ", b.test->describe());
+      str_cat("\n  test ", b.test->size(), " ", counts_str(*b.test), ": ", b.test->describe(),
+              test_note);
   return b;
 }
 

@@ -5,6 +5,8 @@
 
 #include "soma/core/config_node.hpp"
 #include "soma/core/error.hpp"
+#include "soma/data/time_surface.hpp"
+#include "soma/data/voxel_grid.hpp"
 
 namespace soma {
 
@@ -25,6 +27,8 @@ std::string FrameOptions::describe() const {
     case Mode::kCount: s += " mode=count"; break;
     case Mode::kBinary: s += " mode=binary"; break;
     case Mode::kClip: s += str_cat(" mode=clip(", clip, ")"); break;
+    case Mode::kVoxel: s += " mode=voxel"; break;
+    case Mode::kTimeSurface: s += str_cat(" mode=time_surface(tau_us=", tau_us, ")"); break;
   }
   if (size_h > 0) s += str_cat(" size=[", size_h, ", ", size_w, "]");
   if (downsample > 1) s += str_cat(" downsample=", downsample);
@@ -55,7 +59,21 @@ FrameOptions parse_frame_options(const ConfigNode& c) {
   } else {
     c.require(!c.has("overlap_us"), "overlap_us", "overlap_us needs window_us");
   }
-  const std::string mode = c.get_choice("mode", {"count", "binary", "clip"}, "count");
+  const std::string mode =
+      c.get_choice("mode", {"count", "binary", "clip", "voxel", "time_surface"}, "count");
+  if (mode == "voxel") {
+    o.mode = FrameOptions::Mode::kVoxel;
+    c.require(split == "time", windowed ? "window_us" : "split_by",
+              "mode: voxel spreads the T bins over the whole sample; split_by / window_us do not "
+              "apply");
+  }
+  if (mode == "time_surface") {
+    o.mode = FrameOptions::Mode::kTimeSurface;
+    o.tau_us = c.get_double("tau_us", 50000.0);
+    c.require(o.tau_us > 0.0, "tau_us", "must be > 0 µs, got ", o.tau_us);
+  } else {
+    c.require(!c.has("tau_us"), "tau_us", "tau_us is only used with mode: time_surface");
+  }
   if (mode == "count") o.mode = FrameOptions::Mode::kCount;
   if (mode == "binary") o.mode = FrameOptions::Mode::kBinary;
   if (mode == "clip") {
@@ -83,6 +101,9 @@ FrameOptions parse_frame_options(const ConfigNode& c) {
 void integrate_frames(const Events& ev, const FrameOptions& opt, int64_t T, int64_t width,
                       int64_t height, float* out) {
   SOMA_CHECK(T > 0, "frame integration needs T > 0 frames, got ", T);
+  if (opt.mode == FrameOptions::Mode::kVoxel) return integrate_voxel_grid(ev, opt, T, width, height, out);
+  if (opt.mode == FrameOptions::Mode::kTimeSurface)
+    return integrate_time_surface(ev, opt, T, width, height, out);
   const Shape fs = opt.frame_shape(width, height);
   const int64_t P = fs[0], H = fs[1], W = fs[2];
   const int64_t plane = H * W;

@@ -596,11 +596,120 @@ std::vector<T> H5File::read_array(const std::string& dataset, int64_t offset, in
   return out;
 }
 
+
+// ---- ragged (vlen) arrays ------------------------------------------------------------------------------
+
+namespace {
+
+// Opens a 1-D dataset of vlen sequences with a numeric base type; returns its row count.
+Handle open_vlen(const Ctx& c, const std::string& n, int64_t& rows) {
+  Handle ds = c.open_dataset(n);
+  Handle t = type_h(H5Dget_type(ds.get()));
+  if (H5Tget_class(t.get()) != H5T_VLEN) {
+    c.fail(n, std::string("is not a variable-length (ragged) dataset (dtype ") +
+                  h5_dtype_name(classify(t.get())) + ")");
+  }
+  Handle base = type_h(H5Tget_super(t.get()));
+  // Integers and floats of any size (SHD stores float16 times; HDF5 converts them).
+  const H5T_class_t bc = H5Tget_class(base.get());
+  if (bc != H5T_INTEGER && bc != H5T_FLOAT) c.fail(n, "ragged dataset with a non-numeric base type");
+  Handle s = space_h(H5Dget_space(ds.get()));
+  const std::vector<int64_t> d = space_dims(s.get());
+  if (d.size() != 1) c.fail(n, "ragged datasets must be 1-D, this one has rank " + std::to_string(d.size()));
+  rows = d[0];
+  return ds;
+}
+
+// Reads `count` rows starting at `first` as vlen of mtype; `sink(row, hvl_t)` copies each.
+template <typename Sink>
+void read_vlen_rows(const Ctx& c, const std::string& n, hid_t base_mtype, int64_t first,
+                    int64_t count, Sink&& sink) {
+  int64_t rows = 0;
+  Handle ds = open_vlen(c, n, rows);
+  if (first < 0 || count < 0 || first + count > rows) {
+    c.fail(n, "rows [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                  ") are outside the " + std::to_string(rows) + " rows");
+  }
+  if (count == 0) return;
+  Handle mtype = type_h(H5Tvlen_create(base_mtype));
+  Handle fspace = space_h(H5Dget_space(ds.get()));
+  const hsize_t start = static_cast<hsize_t>(first), cnt = static_cast<hsize_t>(count);
+  if (H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, &start, nullptr, &cnt, nullptr) < 0)
+    c.fail(n, "cannot select rows");
+  Handle mspace = space_h(H5Screate_simple(1, &cnt, nullptr));
+  std::vector<hvl_t> buf(static_cast<size_t>(count));
+  if (H5Dread(ds.get(), mtype.get(), mspace.get(), fspace.get(), H5P_DEFAULT, buf.data()) < 0)
+    c.fail(n, "cannot read ragged rows (corrupt or truncated file?)");
+  for (int64_t r = 0; r < count; ++r) sink(r, buf[static_cast<size_t>(r)]);
+  H5Dvlen_reclaim(mtype.get(), mspace.get(), H5P_DEFAULT, buf.data());
+}
+
+}  // namespace
+
+bool H5File::is_vlen(const std::string& dataset) const {
+  SOMA_H5_CTX;
+  const std::string n = normalize(path_, dataset);
+  if (!c.exists_norm(n) || c.kind(n) != H5I_DATASET) return false;
+  Handle ds = c.open_dataset(n);
+  Handle t = type_h(H5Dget_type(ds.get()));
+  return H5Tget_class(t.get()) == H5T_VLEN;
+}
+
+int64_t H5File::vlen_rows(const std::string& dataset) const {
+  SOMA_H5_CTX;
+  int64_t rows = 0;
+  open_vlen(c, normalize(path_, dataset), rows);
+  return rows;
+}
+
+template <typename T>
+std::vector<T> H5File::read_vlen_row(const std::string& dataset, int64_t i) const {
+  SOMA_H5_CTX;
+  std::vector<T> out;
+  read_vlen_rows(c, normalize(path_, dataset), native_type<T>(), i, 1, [&](int64_t, const hvl_t& v) {
+    const T* p = static_cast<const T*>(v.p);
+    out.assign(p, p + v.len);
+  });
+  return out;
+}
+
+template <typename T>
+std::vector<std::vector<T>> H5File::read_vlen(const std::string& dataset) const {
+  SOMA_H5_CTX;
+  const std::string n = normalize(path_, dataset);
+  int64_t rows = 0;
+  open_vlen(c, n, rows);
+  std::vector<std::vector<T>> out(static_cast<size_t>(rows));
+  read_vlen_rows(c, n, native_type<T>(), 0, rows, [&](int64_t r, const hvl_t& v) {
+    const T* p = static_cast<const T*>(v.p);
+    out[static_cast<size_t>(r)].assign(p, p + v.len);
+  });
+  return out;
+}
+
+template <typename T>
+void H5File::write_vlen(const std::string& dataset, const std::vector<std::vector<T>>& rows) {
+  SOMA_H5_CTX;
+  const std::string n = normalize(path_, dataset);
+  std::vector<hvl_t> buf(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    buf[r].len = rows[r].size();
+    buf[r].p = const_cast<T*>(rows[r].data());
+  }
+  Handle ftype = type_h(H5Tvlen_create(file_type<T>()));
+  Handle mtype = type_h(H5Tvlen_create(native_type<T>()));
+  c.create_and_write(n, ftype.get(), mtype.get(), buf.data(),
+                     {static_cast<int64_t>(rows.size())}, false);
+}
+
 #define SOMA_H5_INSTANTIATE(T)                                                                     \
   template void H5File::write_array<T>(const std::string&, const std::vector<T>&);                \
   template void H5File::write_array<T>(const std::string&, const T*, const std::vector<int64_t>&); \
   template std::vector<T> H5File::read_array<T>(const std::string&) const;                         \
-  template std::vector<T> H5File::read_array<T>(const std::string&, int64_t, int64_t) const;
+  template std::vector<T> H5File::read_array<T>(const std::string&, int64_t, int64_t) const;     \
+  template std::vector<T> H5File::read_vlen_row<T>(const std::string&, int64_t) const;              \
+  template std::vector<std::vector<T>> H5File::read_vlen<T>(const std::string&) const;              \
+  template void H5File::write_vlen<T>(const std::string&, const std::vector<std::vector<T>>&);
 SOMA_H5_INSTANTIATE(int8_t)
 SOMA_H5_INSTANTIATE(int16_t)
 SOMA_H5_INSTANTIATE(int32_t)

@@ -1,7 +1,8 @@
 // make_data: the `data:` section of a config -> train / validation / test datasets.
 //
 // YAML (data:, every key validated; unknown keys are ConfigErrors with file:line):
-//   dataset: nmnist            # required: mnist | fashion_mnist | digits | nmnist
+//   dataset: nmnist            # required: mnist | fashion_mnist | digits | nmnist |
+//                              #   dvs_gesture | cifar10_dvs | mnist_dvs | ncaltech101 | shd | ssc
 //   root: datasets/nmnist_small  # folder (relative to the current directory); defaults:
 //                              #   mnist datasets/mnist, fashion_mnist /usr/share/datasets/fashion-mnist,
 //                              #   digits datasets/sklearn_digits (folder or the .csv.gz), nmnist
@@ -14,8 +15,14 @@
 //                              #   training pool (before the validation split); 0 = all
 //   test_limit: 0              # the same for the test set
 //   encoding: {type: rate, gain: 1.0}   # static images only (mnist, fashion_mnist, digits)
-//   frames: {split_by: time, mode: count}  # event datasets only (nmnist)
+//   frames: {split_by: time, mode: count}  # event datasets only (frames.hpp)
+//   transforms: [...]          # event datasets: training augmentation (event_transforms.hpp)
+//   filters: [...]             # event datasets: denoise / refractory on every split
+//   cache: DIR                 # event datasets: HDF5 frame cache (frame_cache.hpp); off if absent
+//   scale: 4                   # mnist_dvs: 4 | 8 | 16
+//   channel_pool: 1            # shd / ssc: sum k neighbouring channels (700 -> ceil(700 / k))
 //   prefetch: 2                # batches loaded ahead by the Loader
+// Event datasets and their fixed splits: datasets/event_catalog.hpp (the rule is logged).
 // Splits: mnist / fashion_mnist / nmnist use their official train/test files. digits has no
 // official split: a class-stratified split with seed 0 holds out 397 of 1797 (22%) as test,
 // leaving 1400 for training (the sanity-baseline split of datasets/README.md).
@@ -47,6 +54,15 @@ struct DataBundle {
 // then loads the files. Config mistakes -> ConfigError naming file:line and the key; missing or
 // corrupt files -> IoError naming the resolved path.
 DataBundle make_data(const ConfigNode& data);
+
+// For `soma data frames`: which splits of an event dataset to build (a skipped split is
+// nullptr in the bundle), and a cache directory that replaces data.cache when non-empty.
+struct DataLoadOptions {
+  bool train = true;
+  bool test = true;
+  std::string cache_dir;
+};
+DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load);
 
 constexpr int64_t kDigitsTestCount = 397;
 constexpr uint64_t kDigitsSplitSeed = 0;

@@ -16,6 +16,10 @@
 //   size: [h, w]         x' = floor(x * w / W), y' = floor(y * h / H)   (not with downsample)
 // Value of a frame pixel, from the number n of events that landed there:
 //   mode: count  n       binary  min(n, 1)       clip  min(n, clip)   (clip default 1)
+// Other representations of the same [T, P, H', W'] shape (maths in their headers):
+//   mode: voxel          bilinear-in-time voxel grid over the whole sample (voxel_grid.hpp)
+//   mode: time_surface   exp(-(tau_j - last t) / tau_us) per pixel at each frame end
+//                        (time_surface.hpp), tau_us default 50000
 // One pass over the events (each event is visited once; overlapping windows touch at most
 // ceil(w / s) frames), then one pass over the frame buffer for binary/clip.
 //
@@ -23,8 +27,9 @@
 //   split_by: time      # time | number | window (window is implied by window_us)
 //   window_us: 0        # > 0: fixed windows of this duration (µs)
 //   overlap_us: 0       # 0 <= overlap_us < window_us
-//   mode: count         # count | binary | clip
+//   mode: count         # count | binary | clip | voxel | time_surface
 //   clip: 1             # mode clip: maximal value (>= 1)
+//   tau_us: 50000       # mode time_surface: decay constant (µs, > 0)
 //   downsample: 1       # integer factor >= 1
 //   size: [h, w]        # target size instead of downsample
 //   polarity: separate  # separate | merge
@@ -46,12 +51,13 @@ class ConfigNode;
 
 struct FrameOptions {
   enum class SplitBy { kTime, kNumber, kWindow };
-  enum class Mode { kCount, kBinary, kClip };
+  enum class Mode { kCount, kBinary, kClip, kVoxel, kTimeSurface };
   SplitBy split_by = SplitBy::kTime;
   int64_t window_us = 0;
   int64_t overlap_us = 0;
   Mode mode = Mode::kCount;
   float clip = 1.0f;
+  double tau_us = 50000.0;  // kTimeSurface
   int64_t downsample = 1;
   int64_t size_h = 0;  // > 0 with size_w: explicit target size
   int64_t size_w = 0;

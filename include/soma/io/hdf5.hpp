@@ -12,6 +12,9 @@
 //                        1-D from a std::vector, N-D from (pointer, dims)
 //   scalars              float64 scalar dataspace (0-d; numpy shape ())
 //   appendable series    float64, 1-D, chunked (1024 values per chunk), max dim unlimited
+//   ragged arrays        1-D dataset of variable-length sequences (HDF5 vlen, h5py
+//                        `h5py.vlen_dtype(np.float32)`), e.g. SHD's spikes/times; read one row
+//                        or all rows, converting the base type like numeric reads
 //   string attributes    variable-length UTF-8, scalar (h5py gives str)
 //   int/double attrs     int64 / float64 scalar; u64 list: uint64 1-D
 // Reading converts between numeric types the way HDF5 does (e.g. an int32 dataset can be read
@@ -102,6 +105,21 @@ class H5File {
   // Elements [offset, offset + count) of a 1-D dataset.
   template <typename T>
   std::vector<T> read_array(const std::string& dataset, int64_t offset, int64_t count) const;
+
+  // ---- ragged (variable-length) 1-D arrays: T as for typed arrays ----
+  // True when `dataset` is a 1-D dataset of variable-length numeric sequences.
+  bool is_vlen(const std::string& dataset) const;
+  // Number of rows (sequences); IoError when the dataset is not a vlen sequence dataset.
+  int64_t vlen_rows(const std::string& dataset) const;
+  // Row i (0 <= i < vlen_rows), converted to T. IoError naming the row when out of range.
+  template <typename T>
+  std::vector<T> read_vlen_row(const std::string& dataset, int64_t i) const;
+  // All rows in one read (faster than row by row for many short rows).
+  template <typename T>
+  std::vector<std::vector<T>> read_vlen(const std::string& dataset) const;
+  // Creates a 1-D vlen dataset of T (with parents), one sequence per row.
+  template <typename T>
+  void write_vlen(const std::string& dataset, const std::vector<std::vector<T>>& rows);
 
   // ---- scalars ----
   void write_scalar(const std::string& dataset, double value);  // float64, 0-d

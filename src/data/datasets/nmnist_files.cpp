@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <charconv>
-#include <exception>
 #include <filesystem>
 #include <fstream>
 
 #include "soma/core/error.hpp"
+#include "soma/data/datasets/event_catalog.hpp"
 #include "soma/data/readers/event_reader.hpp"
 
 namespace soma {
@@ -30,7 +30,8 @@ std::string find_list(const fs::path& root, bool train) {
   return found.empty() ? "" : found[0];
 }
 
-void read_slayer_list(const fs::path& root, const std::string& list, EventSet& set) {
+void read_slayer_list(const fs::path& root, const std::string& list, EventCatalog& set,
+                      std::vector<std::string>* missing) {
   std::ifstream in(list, std::ios::binary);
   SOMA_CHECK_AS(IoError, in.good(), list, ": cannot open for reading");
   std::string line;
@@ -51,15 +52,19 @@ void read_slayer_list(const fs::path& root, const std::string& list, EventSet& s
                   ":", line_no, ": expected '<id>\\t<class>', got '", line, "'");
     fs::path file = root / (std::to_string(id) + ".bs2");
     if (!fs::is_regular_file(file)) file = root / (std::to_string(id) + ".bin");
+    if (missing && !fs::is_regular_file(file)) {
+      missing->push_back(str_cat((root / (std::to_string(id) + ".bs2")).string(), " (", list, ":",
+                                 line_no, ")"));
+      continue;
+    }
     SOMA_CHECK_AS(IoError, fs::is_regular_file(file), list, ":", line_no, ": sample ", id,
                   " has neither ", (root / (std::to_string(id) + ".bs2")).string(), " nor .bin");
-    set.files.push_back(file.string());
-    set.labels.push_back(label);
+    set.entries.push_back({file.string(), label});
   }
   set.source = list;
 }
 
-void read_original_tree(const fs::path& dir, EventSet& set) {
+void read_original_tree(const fs::path& dir, EventCatalog& set) {
   SOMA_CHECK_AS(IoError, fs::is_directory(dir), dir.parent_path().string(),
                 ": found neither a SLAYER label list (train1K.txt / test100.txt) nor the folder ",
                 dir.string(), " of the original N-MNIST layout");
@@ -70,47 +75,40 @@ void read_original_tree(const fs::path& dir, EventSet& set) {
     for (const auto& e : fs::directory_iterator(sub))
       if (e.is_regular_file() && e.path().extension() == ".bin") files.push_back(e.path().string());
     std::sort(files.begin(), files.end());
-    for (auto& f : files) {
-      set.files.push_back(std::move(f));
-      set.labels.push_back(digit);
-    }
+    for (auto& f : files) set.entries.push_back({std::move(f), digit});
   }
-  SOMA_CHECK_AS(IoError, !set.files.empty(), dir.string(), ": no <digit>/*.bin files");
+  SOMA_CHECK_AS(IoError, !set.entries.empty(), dir.string(), ": no <digit>/*.bin files");
   set.source = dir.string();
 }
 
 }  // namespace
 
-EventSet read_nmnist_split(const std::string& root_str, bool train) {
+EventCatalog list_nmnist_split(const std::string& root_str, bool train,
+                               std::vector<std::string>* missing) {
   const fs::path root(root_str);
   SOMA_CHECK_AS(IoError, fs::is_directory(root), root_str, ": not a folder");
-  EventSet set;
+  EventCatalog set;
+  set.dataset = "nmnist";
+  set.split = train ? "train" : "test";
+  set.num_classes = 10;
   set.width = kNmnistSize;
   set.height = kNmnistSize;
+  set.read.format = EventFormat::kAtisBin;
+  set.read.width = kNmnistSize;
+  set.read.height = kNmnistSize;
   const std::string list = find_list(root, train);
-  if (!list.empty())
-    read_slayer_list(root, list, set);
-  else
+  if (!list.empty()) {
+    read_slayer_list(root, list, set, missing);
+    set.rule = "the official split (label list " + list + ")";
+  } else {
     read_original_tree(root / (train ? "Train" : "Test"), set);
-
-  const int64_t n = static_cast<int64_t>(set.files.size());
-  set.samples.resize(static_cast<size_t>(n));
-  ReadOptions opt;
-  opt.format = EventFormat::kAtisBin;
-  opt.width = kNmnistSize;
-  opt.height = kNmnistSize;
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
-#pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t i = 0; i < n; ++i) {
-    try {
-      set.samples[static_cast<size_t>(i)] = read_events(set.files[static_cast<size_t>(i)], opt);
-    } catch (...) {
-      errors[static_cast<size_t>(i)] = std::current_exception();
-    }
+    set.rule = std::string("the official split (folder ") + (train ? "Train" : "Test") + ")";
   }
-  for (auto& e : errors)
-    if (e) std::rethrow_exception(e);
   return set;
+}
+
+EventSet read_nmnist_split(const std::string& root, bool train) {
+  return load_event_catalog(list_nmnist_split(root, train));
 }
 
 }  // namespace soma

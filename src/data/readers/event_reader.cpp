@@ -138,9 +138,7 @@ std::unique_ptr<EventReader> open_event_reader(const std::string& path, const Re
     case EventFormat::kEvt2: return readers::make_evt2_reader(path, opt);
     case EventFormat::kEvt3: return readers::make_evt3_reader(path, opt);
     case EventFormat::kText: return readers::make_text_reader(path, opt);
-    case EventFormat::kShdH5:
-      throw NotImplementedError(str_cat(path, ": SHD/SSC HDF5 files are not readable through "
-                                              "open_event_reader in this build"));
+    case EventFormat::kShdH5: return readers::make_h5_reader(path, opt);
     case EventFormat::kAuto: break;
   }
   throw InternalError("open_event_reader: unhandled format");

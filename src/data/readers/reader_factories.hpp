@@ -18,6 +18,7 @@ std::unique_ptr<EventReader> make_aedat4_reader(const std::string& path, const R
 std::unique_ptr<EventReader> make_dat_reader(const std::string& path, const ReadOptions& opt);
 std::unique_ptr<EventReader> make_evt2_reader(const std::string& path, const ReadOptions& opt);
 std::unique_ptr<EventReader> make_evt3_reader(const std::string& path, const ReadOptions& opt);
+std::unique_ptr<EventReader> make_h5_reader(const std::string& path, const ReadOptions& opt);
 std::unique_ptr<EventReader> make_text_reader(const std::string& path, const ReadOptions& opt);
 
 }  // namespace soma::readers

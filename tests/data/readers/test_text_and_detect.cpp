@@ -80,7 +80,7 @@ TEST_CASE("detect_format: magic bytes first, extension second", "[data][readers]
   }
   spit(d.file("h.h5"), {'\x89', 'H', 'D', 'F', '\r', '\n', '\x1a', '\n', 0, 0});
   CHECK(detect_format(d.file("h.h5")) == EventFormat::kShdH5);
-  CHECK_THROWS_AS(read_events(d.file("h.h5")), NotImplementedError);
+  CHECK_THROWS_AS(read_events(d.file("h.h5")), IoError);  // HDF5 magic, truncated file
   spit(d.file("mystery.xyz"), {'\x01', '\x02', '\xff', '\x00'});
   CHECK_THROWS_WITH(detect_format(d.file("mystery.xyz")),
                     Catch::Contains("mystery.xyz: byte 0: unknown event file format"));

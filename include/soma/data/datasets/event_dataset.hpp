@@ -1,8 +1,11 @@
 // EventDataset: event recordings held in memory (decoded once), integrated into frames on get().
 //
-// Sample i = integrate_frames(events_i, frames, T, width, height): shape [T, P, H', W'] (see
-// frames.hpp). The sensor size is fixed per dataset (N-MNIST 34 x 34) so every sample has the
-// same shape; an event outside it is an error.
+// Sample i = integrate_frames(transforms(filters(events_i)), frames, T, width', height'):
+// shape [T, P, H', W'] (see frames.hpp), or [T, W'] for a 1-D sensor (height 1, e.g. SHD) with
+// merged polarity. The sensor size is fixed per dataset (N-MNIST 34 x 34) so every sample has the
+// same shape; an event outside it is an error. `filters` run on every split; `transforms` are
+// the training augmentation (event_transforms.hpp): applied with train = true on the training
+// split, and with train = false (center crops only) elsewhere. Both draw from the sample's Rng.
 #pragma once
 
 #include <memory>
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "soma/data/dataset.hpp"
+#include "soma/data/event_transforms.hpp"
 #include "soma/data/events.hpp"
 #include "soma/data/frames.hpp"
 
@@ -30,6 +34,10 @@ class EventDataset : public Dataset {
  public:
   EventDataset(std::shared_ptr<const EventSet> set, FrameOptions frames, int64_t time_steps,
                int num_classes, std::string name);
+  // With filters (every split) and transforms (train: augmentation; else center crops only).
+  EventDataset(std::shared_ptr<const EventSet> set, FrameOptions frames, int64_t time_steps,
+               int num_classes, std::string name, EventTransforms filters,
+               EventTransforms transforms, bool train);
   int64_t size() const override { return static_cast<int64_t>(set_->samples.size()); }
   Shape sample_shape() const override;
   int num_classes() const override { return num_classes_; }
@@ -41,6 +49,9 @@ class EventDataset : public Dataset {
  private:
   std::shared_ptr<const EventSet> set_;
   FrameOptions frames_;
+  EventTransforms filters_, transforms_;
+  bool train_ = false;
+  int64_t out_w_ = 0, out_h_ = 0;  // sensor size after the transforms
   int64_t T_;
   int num_classes_;
   std::string name_;

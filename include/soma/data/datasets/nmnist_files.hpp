@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "soma/data/datasets/event_dataset.hpp"
 
@@ -18,6 +19,10 @@ namespace soma {
 
 constexpr int kNmnistSize = 34;
 
+struct EventCatalog;
+// Lists the recordings of a split (no decoding); read_nmnist_split decodes them.
+EventCatalog list_nmnist_split(const std::string& root, bool train,
+                               std::vector<std::string>* missing = nullptr);
 EventSet read_nmnist_split(const std::string& root, bool train);
 
 }  // namespace soma

@@ -18,9 +18,8 @@
 //   kAedat4       AEDAT 4.0: FlatBuffer header + LZ4/Zstd compressed EVTS packets.
 //   kPropheseeDat Prophesee `.dat` v2 (N-CARS), 8-byte CD records.
 //   kEvt2, kEvt3  Prophesee `.raw` EVT 2.0 (32-bit words) / EVT 3.0 (16-bit words, vectorised).
-//   kShdH5        SHD/SSC HDF5 (ragged spikes/times, spikes/units): detected, but not readable
-//                 yet (soma/io/hdf5.hpp has no variable-length read); open_event_reader throws
-//                 NotImplementedError.
+//   kShdH5        HDF5: SHD/SSC files (ragged spikes/times, spikes/units; one sample,
+//                 ReadOptions::sample) or soma's t/x/y/p event layout (readers/h5_events.hpp).
 //   kText         text/CSV `t x y p` per line (t in µs; ',' ';' or whitespace separated; '#'
 //                 comments; p is 0/1, or -1 for OFF).
 //
@@ -68,6 +67,8 @@ struct ReadOptions {
   // for the raw address bits (what many Python loaders do).
   bool aedat2_invert_polarity = true;
   bool aedat2_mirror_x = true;
+  // Multi-sample files (SHD/SSC HDF5): which sample to read (0-based).
+  int64_t sample = 0;
 };
 
 class EventReader {
