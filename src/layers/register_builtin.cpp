@@ -3,14 +3,20 @@
 #include "soma/layers/adaptive_avgpool2d.hpp"
 #include "soma/layers/add.hpp"
 #include "soma/layers/batchnorm.hpp"
+#include "soma/layers/blocks/neuron_block.hpp"
+#include "soma/layers/blocks/residual_block.hpp"
+#include "soma/layers/bntt.hpp"
 #include "soma/layers/concat.hpp"
 #include "soma/layers/conv2d.hpp"
 #include "soma/layers/dropout.hpp"
 #include "soma/layers/flatten.hpp"
 #include "soma/layers/layer_registry.hpp"
 #include "soma/layers/linear.hpp"
+#include "soma/layers/neunorm.hpp"
 #include "soma/layers/pool2d.hpp"
 #include "soma/layers/readout.hpp"
+#include "soma/layers/sew_connect.hpp"
+#include "soma/layers/tdbn.hpp"
 #include "soma/layers/vote.hpp"
 #include "soma/layers/neurons/if_layer.hpp"
 #include "soma/layers/neurons/li_layer.hpp"
@@ -71,6 +77,31 @@ void register_builtin_layers(LayerRegistry& r) {
          "{type: liaf, tau: 2.0, activation: relu}", Shape{8}});
   r.add({"li", &make_li, "leaky integrator readout: v = v + (x - (v - v_reset))/tau, y = v",
          "{type: li, tau: 2.0}", Shape{8}});
+
+  // --- deep directly-trained SNNs (issue 6): norms, NeuNorm, SEW connect, blocks
+  r.add({"tdbn", &make_tdbn,
+         "threshold-dependent BN: y = lambda alpha v_th (x - mu)/sigma + beta over (T, N, H, W)",
+         "{type: tdbn, alpha: 0.7071, v_threshold: 1.0}", Shape{2, 4, 4}, 1});
+  r.add({"bntt", &make_bntt, "batch norm through time: own statistics and affine per step",
+         "{type: bntt, time_steps: 6}", Shape{2, 4, 4}, 1});
+  r.add({"neunorm", &make_neunorm,
+         "NeuNorm: y = o - alpha v, v[t] = k v[t-1] + coef sum_c o[t, c] (auxiliary neuron)",
+         "{type: neunorm, decay: 0.9}", Shape{3, 4, 4}, 1});
+  r.add({"sew_connect", &make_sew_connect, "SEW connect g(A, S): add A+S | and A*S | iand (1-A)*S",
+         "{type: sew_connect, connect: iand}", Shape{4, 4, 4}, 2});
+  r.add_block({"spiking_resnet_block", &expand_spiking_resnet_block,
+               "Spiking ResNet block (tdBN): SN(norm(conv(SN(norm(conv x)))) + shortcut)",
+               "{type: spiking_resnet_block, out_channels: 4, stride: 2}", Shape{2, 8, 8}});
+  r.add_block({"sew_block", &expand_sew_block,
+               "SEW ResNet block: g(SN(norm(conv(SN(norm(conv x))))), shortcut), g = add|and|iand",
+               "{type: sew_block, out_channels: 4, connect: add}", Shape{4, 8, 8}});
+  r.add_block({"ms_block", &expand_ms_block,
+               "MS-ResNet block: x + norm(conv(SN(norm(conv(SN x))))) (membrane shortcut)",
+               "{type: ms_block, out_channels: 4}", Shape{4, 8, 8}});
+  r.add_block({"conv_liaf", &expand_conv_liaf, "ConvLIAF: conv2d [-> norm] -> liaf (or any neuron)",
+               "{type: conv_liaf, out_channels: 4, kernel: 3}", Shape{2, 8, 8}});
+  r.add_block({"dense_liaf", &expand_dense_liaf, "dense LIAF: linear [-> norm] -> liaf (or any neuron)",
+               "{type: dense_liaf, out_features: 4}", Shape{8}});
 }
 
 }  // namespace soma

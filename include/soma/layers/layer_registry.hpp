@@ -7,6 +7,12 @@
 // size its parameters. The builder calls ensure_all_used() afterwards: a misspelled key is an
 // error. Every entry carries a minimal example config; tests build every type from it, and
 // `soma layers TYPE` shows the keys the factory read with their defaults.
+//
+// Blocks (residual blocks, ConvLIAF, ...) are registered next to layers with add_block(): a
+// BlockExpander turns one YAML entry into a list of layer entries (LayerEntry) with derived names
+// `<block>.<part>`; the last entry takes the block's own name, so later layers can name the block
+// in `inputs:`. The builder builds the entries like ordinary layers; errors in generated entries
+// are reported at the block's config position.
 #pragma once
 
 #include <functional>
@@ -32,11 +38,49 @@ struct LayerInfo {
   int example_inputs = 1;    // how many inputs of that shape (merge nodes: 2)
 };
 
+// One layer produced by a block expander.
+struct LayerEntry {
+  std::string name;                 // unique, `<block>.<part>`; the last entry: `<block>`
+  std::string type;                 // a layer type of the registry
+  std::vector<std::string> inputs;  // names of earlier nodes (or `input`); empty: previous entry
+  ConfigNode config;                // the factory's keys (name/type/inputs are not in it)
+  bool generated = true;            // config was written by the expander (no file position)
+  std::vector<std::string> ignore;  // keys of `config` the builder marks used (e.g. `type`)
+};
+
+// A parameter value set after initialisation (zero-init of the last BN of a residual branch).
+struct ParamOverride {
+  std::string param;  // "<layer>/<param>"
+  float value = 0.f;
+};
+
+struct BlockExpansion {
+  std::vector<LayerEntry> layers;
+  std::vector<ParamOverride> overrides;
+};
+
+// `block`: the YAML entry (the expander reads its keys; the builder has read name, type, inputs);
+// `name`: the block's name; `input`: the name of its input node; `in`: its per-step shape.
+using BlockExpander = std::function<BlockExpansion(
+    const ConfigNode& block, const std::string& name, const std::string& input, const Shape& in)>;
+
+struct BlockInfo {
+  std::string type;
+  BlockExpander expand;
+  std::string summary;
+  std::string example_yaml;
+  Shape example_input;
+};
+
 class LayerRegistry {
  public:
   void add(LayerInfo info);
+  void add_block(BlockInfo info);
   const LayerInfo* find(const std::string& type) const;
-  // Throws ConfigError at `config` (its `type` key) for an unknown type, listing known ones.
+  const BlockInfo* find_block(const std::string& type) const;
+  std::vector<const BlockInfo*> all_blocks() const;
+  // Throws ConfigError at `config` (its `type` key) for an unknown type, listing known ones
+  // (layers and blocks).
   std::unique_ptr<Layer> make(const std::string& type, const ConfigNode& config,
                               const std::vector<Shape>& in) const;
   std::vector<const LayerInfo*> all() const;
@@ -46,6 +90,7 @@ class LayerRegistry {
 
  private:
   std::map<std::string, LayerInfo> entries_;
+  std::map<std::string, BlockInfo> blocks_;
 };
 
 // The single list of built-in layer types.

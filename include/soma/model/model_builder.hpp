@@ -6,6 +6,10 @@
 //       - {name: conv1, type: conv2d, out_channels: 32, kernel: 3, padding: 1}
 //       - {name: lif1, type: lif, tau: 2.0}
 //       - {name: skip, type: add, inputs: [lif1, conv1]}   # DAG: name earlier nodes or `input`
+//     head:                             # optional: appended after `layers:` (the classifier; a
+//       - {name: fc, type: linear, out_features: 10}   #  variant config can replace it alone)
+// An entry whose type is a block (registry.find_block) expands into several layers named
+// `<block>.<part>`, the last one named `<block>` (docs/layers.md lists the blocks and parts).
 // Layers are sequential unless they name `inputs:`. Names are unique (default: <type><index>).
 // Shapes are inferred layer by layer at build time, so a shape error names the layer's config
 // position before any data is read. Every layer's keys are checked (unknown key -> ConfigError).
