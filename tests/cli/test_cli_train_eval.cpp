@@ -173,6 +173,11 @@ TEST_CASE("soma layers lists types and documents keys with defaults", "[cli]") {
   REQUIRE(lif.exit_code == 0);
   CHECK_THAT(lif.output, Catch::Contains("v_threshold") && Catch::Contains("surrogate"));
   CHECK(run_soma("layers nosuchlayer").exit_code == 2);
+  CHECK_THAT(all.output, Catch::Contains("sew_block"));
+  auto sew = run_soma("layers sew_block");
+  INFO(sew.output);
+  REQUIRE(sew.exit_code == 0);
+  CHECK_THAT(sew.output, Catch::Contains("connect") && Catch::Contains("out_channels"));
 }
 
 TEST_CASE("training gives bit-identical weights with 1 and 2 threads", "[cli][e2e][threads]") {
