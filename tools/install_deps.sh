@@ -6,6 +6,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libeigen3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libhdf5-dev catch2
   zlib1g-dev liblz4-dev libzstd-dev libopenmpi-dev openmpi-bin
+  libdnnl-dev
   python3 python3-numpy python3-h5py
 )
 missing=()
