@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   commands.push_back(cli::make_inspect_command());
   commands.push_back(cli::make_layers_command());
   commands.push_back(cli::make_trace_command());
+  commands.push_back(cli::make_bench_command());
   std::vector<CLI::App*> subs;
   for (auto& c : commands) subs.push_back(c->add_to(app, global));
 

@@ -10,6 +10,7 @@
 #include "soma/data/datasets/image_dataset.hpp"
 #include "soma/data/datasets/mnist_files.hpp"
 #include "soma/data/datasets/nmnist_files.hpp"
+#include "soma/data/datasets/synthetic_dataset.hpp"
 #include "soma/data/encoders/static_encoder.hpp"
 #include "soma/data/frames.hpp"
 #include "soma/data/images/digits_csv.hpp"
@@ -56,15 +57,23 @@ std::string counts_str(const Dataset& d) {
 DataBundle make_data(const ConfigNode& data) {
   if (!data.is_map()) data.fail("expected the data section as a map (dataset:, time_steps:, ...)");
   data.require(data.has("dataset"), "dataset",
-               "missing required key 'dataset' (choices: mnist, fashion_mnist, digits, nmnist)");
-  const std::string dataset = data.get_choice("dataset", {"mnist", "fashion_mnist", "digits", "nmnist"}, "mnist");
+               "missing required key 'dataset' (choices: mnist, fashion_mnist, digits, nmnist, synthetic)");
+  const std::string dataset =
+      data.get_choice("dataset", {"mnist", "fashion_mnist", "digits", "nmnist", "synthetic"}, "mnist");
   const bool events = dataset == "nmnist";
+  // synthetic: random inputs for `soma bench` timing only (datasets/synthetic_dataset.hpp).
+  const bool synthetic = dataset == "synthetic";
 
-  const std::string root = data.get_string("root", default_root(dataset));
-  const fs::path resolved = fs::absolute(fs::path(root)).lexically_normal();
-  data.require(fs::exists(resolved), data.has("root") ? "root" : "dataset", "data root '",
-               resolved.string(), "' does not exist (root: ", root,
-               ", relative to the current directory ", fs::current_path().string(), ")");
+  fs::path resolved;
+  if (synthetic) {
+    data.require(!data.has("root"), "root", "dataset: synthetic has no files");
+  } else {
+    const std::string root = data.get_string("root", default_root(dataset));
+    resolved = fs::absolute(fs::path(root)).lexically_normal();
+    data.require(fs::exists(resolved), data.has("root") ? "root" : "dataset", "data root '",
+                 resolved.string(), "' does not exist (root: ", root,
+                 ", relative to the current directory ", fs::current_path().string(), ")");
+  }
 
   const int64_t T = data.get_int("time_steps");
   data.require(T > 0, "time_steps", "must be > 0, got ", T);
@@ -85,7 +94,12 @@ DataBundle make_data(const ConfigNode& data) {
 
   StaticEncoding enc;
   FrameOptions frames;
-  if (events) {
+  SyntheticOptions synth;
+  if (synthetic) {
+    data.require(!data.has("encoding") && !data.has("frames"), data.has("encoding") ? "encoding" : "frames",
+                 "dataset: synthetic generates its input itself (keys shape, density, pattern)");
+    synth = parse_synthetic_options(data, T, b.batch_size);
+  } else if (events) {
     data.require(!data.has("encoding"), "encoding", "encoding applies to static image datasets ",
                  "(mnist, fashion_mnist, digits); ", dataset, " is an event dataset: use frames");
     if (auto f = data.find("frames")) frames = parse_frame_options(*f);
@@ -98,9 +112,14 @@ DataBundle make_data(const ConfigNode& data) {
 
   // Load the files; file problems are IoErrors naming the files, plus this context.
   std::shared_ptr<const Dataset> train_pool, test;
-  const int num_classes = 10;
+  const int num_classes = synthetic ? synth.classes : 10;
   try {
-    if (dataset == "mnist" || dataset == "fashion_mnist") {
+    if (synthetic) {
+      train_pool = std::make_shared<SyntheticDataset>(synth);
+      SyntheticOptions test_opt = synth;
+      test_opt.seed = synth.seed + 1;
+      test = std::make_shared<SyntheticDataset>(test_opt);
+    } else if (dataset == "mnist" || dataset == "fashion_mnist") {
       const std::string name = dataset == "mnist" ? "MNIST" : "Fashion-MNIST";
       auto tr = std::make_shared<const ImageSet>(read_mnist_split(resolved.string(), true));
       auto te = std::make_shared<const ImageSet>(read_mnist_split(resolved.string(), false));
@@ -141,7 +160,7 @@ DataBundle make_data(const ConfigNode& data) {
   }
   b.sample_shape = b.train->sample_shape();
   b.num_classes = num_classes;
-  b.description = str_cat("data: ", dataset, " from ", resolved.string(), ", sample ",
+  b.description = str_cat("data: ", dataset, synthetic ? "" : " from " + resolved.string(), ", sample ",
                           b.sample_shape.str(), ", batch ", b.batch_size, "\n  train ",
                           b.train->size(), " ", counts_str(*b.train), ": ", b.train->describe());
   if (b.val)

@@ -11,6 +11,7 @@
 #include "soma/data/loader.hpp"
 #include "soma/io/metrics_writer.hpp"
 #include "soma/train/progress.hpp"
+#include "soma/train/train_step.hpp"
 #include "soma/train/training_state.hpp"
 
 namespace soma {
@@ -18,18 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// Rescales the whole gradient so that its global L2 norm is at most max_norm.
-void clip_global_norm(ParamStore& ps, float max_norm) {
-  const float* g = ps.grads();
-  double sq = 0.0;
-  for (int64_t i = 0; i < ps.num_params(); ++i) sq += double(g[i]) * g[i];
-  const double norm = std::sqrt(sq);
-  if (norm <= max_norm) return;
-  const float scale = static_cast<float>(max_norm / (norm + 1e-12));
-  float* gw = ps.grads();
-  for (int64_t i = 0; i < ps.num_params(); ++i) gw[i] *= scale;
-}
 
 void probe_writable(const fs::path& dir) {
   std::error_code ec;
@@ -166,7 +155,7 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
   RunContext ctx;
   ctx.phase = Phase::kTrain;
   ctx.rng = &model_rng;
-  Tensor grad_y;
+  StepBuffers step_buf;
   std::vector<LayerStats> stats;
   const auto run_start = Clock::now();
   const double elapsed_before = cur.elapsed_s;
@@ -191,16 +180,13 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
       if (!loader.next(b)) break;
       const float lr = e.schedule->lr(cur.step, bpe);
       const bool log_now = (cur.step + 1) % e.train.log_every == 0;
-      model.reset_state();
-      ps.zero_grads();
-      Tensor y = model.forward(b.x, ctx, log_now && root ? &stats : nullptr);
-      if (!grad_y.defined() || grad_y.shape() != y.shape()) grad_y = Tensor::empty(y.shape());
-      const double loss = e.loss->forward_backward(y, b.y, &grad_y);
+      // The same step as `soma bench` times (train/train_step.hpp).
+      const double loss = compute_gradients(model, *e.loss, b.x, b.y, ctx, step_buf,
+                                            log_now && root ? &stats : nullptr);
       SOMA_CHECK(std::isfinite(loss), "loss became ", loss, " at epoch ", epoch + 1, ", step ",
                  cur.step + 1, ": lower the learning rate or enable train.grad_clip");
-      model.backward(grad_y, ctx);
 
-      const std::vector<int> pred = predict_classes(y);
+      const std::vector<int> pred = predict_classes(step_buf.y);
       int64_t correct = 0;
       for (size_t i = 0; i < pred.size(); ++i) correct += pred[i] == b.y[i];
       // One small reduction carries the batch figures and the stop request of every rank.
@@ -213,8 +199,7 @@ TrainResult train(Experiment& e, const TrainerOptions& o) {
         for (int64_t i = 0; i < ps.num_params(); ++i) g[i] *= inv;
         comm.allreduce_sum(step_sums, 4);
       }
-      if (e.train.grad_clip > 0.f) clip_global_norm(ps, e.train.grad_clip);
-      e.optimizer->step(ps, lr);
+      apply_gradients(ps, *e.optimizer, lr, e.train.grad_clip);
       cur.step++;
       cur.next_batch = b.index + 1;
       for (int k = 0; k < 3; ++k) {

@@ -32,6 +32,7 @@ std::unique_ptr<Command> make_eval_command();
 std::unique_ptr<Command> make_inspect_command();
 std::unique_ptr<Command> make_layers_command();
 std::unique_ptr<Command> make_trace_command();
+std::unique_ptr<Command> make_bench_command();
 
 // Shared helpers for verbs.
 // True when stderr is a terminal (progress bars) — the only place soma asks.

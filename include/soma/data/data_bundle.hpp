@@ -1,7 +1,9 @@
 // make_data: the `data:` section of a config -> train / validation / test datasets.
 //
 // YAML (data:, every key validated; unknown keys are ConfigErrors with file:line):
-//   dataset: nmnist            # required: mnist | fashion_mnist | digits | nmnist
+//   dataset: nmnist            # required: mnist | fashion_mnist | digits | nmnist | synthetic
+//                              #   (synthetic: random inputs for timing only, keys in
+//                              #   datasets/synthetic_dataset.hpp; never for accuracy)
 //   root: datasets/nmnist_small  # folder (relative to the current directory); defaults:
 //                              #   mnist datasets/mnist, fashion_mnist /usr/share/datasets/fashion-mnist,
 //                              #   digits datasets/sklearn_digits (folder or the .csv.gz), nmnist
