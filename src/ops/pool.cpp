@@ -14,10 +14,53 @@ inline int64_t bin_end(int64_t i, int64_t in, int64_t out) {
   return ((i + 1) * in + out - 1) / out;
 }
 
+// 2x2 windows, stride 2, no padding (the common SNN pooling): same candidates in the same
+// order (row-major in the window, strict > so ties keep the first) as the general loop.
+void maxpool2x2_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y,
+                        int32_t* argmax) {
+  const int64_t ho = g.h_out(), wo = g.w_out();
+#pragma omp parallel for schedule(static) if (planes * g.h * g.w > kParallelElems)
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const float* xp = x + pl * g.h * g.w;
+    float* yp = y + pl * ho * wo;
+    int32_t* ap = argmax ? argmax + pl * ho * wo : nullptr;
+    for (int64_t i = 0; i < ho; ++i) {
+      const float* r0 = xp + 2 * i * g.w;
+      const float* r1 = r0 + g.w;
+      const int32_t base = static_cast<int32_t>(2 * i * g.w);
+      const int32_t w = static_cast<int32_t>(g.w);
+      for (int64_t j = 0; j < wo; ++j) {
+        const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
+        float best = -std::numeric_limits<float>::infinity();
+        int32_t idx = base + 2 * int32_t(j);
+        if (a > best) best = a;
+        if (b > best) {
+          best = b;
+          idx = base + 2 * int32_t(j) + 1;
+        }
+        if (c > best) {
+          best = c;
+          idx = base + w + 2 * int32_t(j);
+        }
+        if (d > best) {
+          best = d;
+          idx = base + w + 2 * int32_t(j) + 1;
+        }
+        yp[i * wo + j] = best;
+        if (ap) ap[i * wo + j] = idx;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void maxpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y,
                        int32_t* argmax) {
+  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0) {
+    maxpool2x2_forward(x, planes, g, y, argmax);
+    return;
+  }
   const int64_t ho = g.h_out(), wo = g.w_out();
 #pragma omp parallel for schedule(static) if (planes * g.h * g.w > kParallelElems)
   for (int64_t pl = 0; pl < planes; ++pl) {
@@ -61,6 +104,25 @@ void maxpool2d_backward(const float* grad_y, const int32_t* argmax, int64_t plan
 void avgpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y) {
   const int64_t ho = g.h_out(), wo = g.w_out();
   const float inv = 1.f / static_cast<float>(g.kh * g.kw);
+  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0) {
+    // Same sum order as the general loop below.
+#pragma omp parallel for schedule(static) if (planes * g.h * g.w > kParallelElems)
+    for (int64_t pl = 0; pl < planes; ++pl)
+      for (int64_t i = 0; i < ho; ++i) {
+        const float* r0 = x + pl * g.h * g.w + 2 * i * g.w;
+        const float* r1 = r0 + g.w;
+        float* yr = y + pl * ho * wo + i * wo;
+        for (int64_t j = 0; j < wo; ++j) {
+          float s = 0.f;
+          s += r0[2 * j];
+          s += r0[2 * j + 1];
+          s += r1[2 * j];
+          s += r1[2 * j + 1];
+          yr[j] = s * inv;
+        }
+      }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (planes * g.h * g.w > kParallelElems)
   for (int64_t pl = 0; pl < planes; ++pl) {
     const float* xp = x + pl * g.h * g.w;

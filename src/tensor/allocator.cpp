@@ -111,7 +111,7 @@ class BlockCache {
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.live_bytes -= cap;
-      const int64_t limit = std::max(limit_, stats_.peak_live_bytes);
+      const int64_t limit = std::max(limit_, 2 * stats_.peak_live_bytes);
       if (cap > limit) {
         evicted.push_back(p);
         stats_.system_bytes -= cap;
@@ -151,7 +151,7 @@ class BlockCache {
     {
       std::lock_guard<std::mutex> lock(mu_);
       limit_ = bytes;
-      const int64_t limit = std::max(limit_, stats_.peak_live_bytes);
+      const int64_t limit = std::max(limit_, 2 * stats_.peak_live_bytes);
       while (stats_.cached_bytes > limit) evicted.push_back(evict_oldest());
     }
     for (void* q : evicted) system_free(q);

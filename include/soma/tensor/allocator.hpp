@@ -12,8 +12,11 @@
 //     least 2 MiB are rounded to whole 2 MiB huge pages (MADV_HUGEPAGE), which re-populate ~50x
 //     faster than 4 KiB pages on these machines;
 //   * freed blocks return to the cache; when the cached bytes would exceed the limit
-//     (max(cache_limit, peak live bytes)), the least recently freed blocks go back to the system,
-//     so the footprint stays near the peak live set of a step;
+//     (max(cache_limit, 2 x peak live bytes)), the least recently freed blocks go back to the
+//     system. A training step needs more distinct blocks than its peak live set (blocks of one
+//     size are live at different times than blocks of another: forward activations vs backward
+//     gradients), so a cap at 1 x peak made every step evict and re-populate ~30% of its memory;
+//     at 2 x peak the steady state has no evictions and the footprint is the step's block set;
 //   * thread-safe (one mutex; the data loader's prefetch thread allocates too). Allocation is
 //     per tensor, not per element, so the lock is not contended.
 // The cache is process-wide state by nature (like malloc's own arenas): a function-local
@@ -47,7 +50,7 @@ void cached_free(void* p) noexcept;
 AllocatorStats allocator_stats();
 // Gives every cached (not live) block back to the system.
 void allocator_release_cached();
-// The cache keeps at most max(bytes, peak live bytes) of freed blocks (default 256 MiB).
+// The cache keeps at most max(bytes, 2 x peak live bytes) of freed blocks (default 256 MiB).
 void allocator_set_cache_limit(int64_t bytes);
 
 // Kernel scratch memory from the cache (instead of a std::vector per call): n floats,
