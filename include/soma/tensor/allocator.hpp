@@ -53,26 +53,30 @@ void allocator_release_cached();
 // The cache keeps at most max(bytes, 2 x peak live bytes) of freed blocks (default 256 MiB).
 void allocator_set_cache_limit(int64_t bytes);
 
-// Kernel scratch memory from the cache (instead of a std::vector per call): n floats,
-// uninitialised, 64-byte aligned, returned to the cache on destruction. Move-only.
-class ScratchBuffer {
+// Kernel scratch memory from the cache (instead of a std::vector per call): n elements of a
+// trivial type, uninitialised, 64-byte aligned, returned to the cache on destruction. Move-only.
+template <typename T>
+class ScratchArray {
  public:
-  ScratchBuffer() = default;
-  explicit ScratchBuffer(int64_t n)
-      : p_(n > 0 ? static_cast<float*>(cached_alloc(size_t(n) * sizeof(float))) : nullptr) {}
-  ~ScratchBuffer() { cached_free(p_); }
-  ScratchBuffer(ScratchBuffer&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
-  ScratchBuffer& operator=(ScratchBuffer&& o) noexcept {
+  ScratchArray() = default;
+  explicit ScratchArray(int64_t n)
+      : p_(n > 0 ? static_cast<T*>(cached_alloc(size_t(n) * sizeof(T))) : nullptr) {}
+  ~ScratchArray() { cached_free(p_); }
+  ScratchArray(ScratchArray&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  ScratchArray& operator=(ScratchArray&& o) noexcept {
     std::swap(p_, o.p_);
     return *this;
   }
-  ScratchBuffer(const ScratchBuffer&) = delete;
-  ScratchBuffer& operator=(const ScratchBuffer&) = delete;
-  float* data() { return p_; }
-  const float* data() const { return p_; }
+  ScratchArray(const ScratchArray&) = delete;
+  ScratchArray& operator=(const ScratchArray&) = delete;
+  T* data() { return p_; }
+  const T* data() const { return p_; }
+  T& operator[](int64_t i) { return p_[i]; }
+  const T& operator[](int64_t i) const { return p_[i]; }
 
  private:
-  float* p_ = nullptr;
+  T* p_ = nullptr;
 };
+using ScratchBuffer = ScratchArray<float>;
 
 }  // namespace soma
