@@ -52,7 +52,11 @@ Tensor LinearLayer::forward(const Tensor& x, RunContext& ctx) {
   x_rows_ = SparseRows();
   x_ = Tensor();
   last_sparse_ = false;
-  if (sparse_mode_ != SparseMode::kNever) {
+  // auto: only for layers with at least one full 64-column block of outputs; below that the
+  // dense product is cheaper than building the input's CSR (measured, 800 -> 10: 0.1 ms dense).
+  const bool try_sparse = sparse_mode_ == SparseMode::kAlways ||
+                          (sparse_mode_ == SparseMode::kAuto && out_ >= kSparseLinearMinOutputs);
+  if (try_sparse) {
     const double max_density = sparse_mode_ == SparseMode::kAlways ? 1.0 : kSparseLinearMaxDensity;
     SparseRows rows = sparse_rows(x.data(), m, in_, max_density);
     if (rows.filled) {

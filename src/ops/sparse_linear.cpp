@@ -103,13 +103,19 @@ SparseRows sparse_rows(const float* x, int64_t m, int64_t in, double max_density
   for (int64_t blk = 0; blk < blocks; ++blk)
     for (int64_t r = blk * kRowBlock; r < std::min(m, (blk + 1) * kRowBlock); ++r) {
       const float* xr = x + r * in;
+      // Branch-free compaction (spikes are random: a data-dependent branch mispredicts often):
+      // every element is written at the next free slot, which only advances past nonzeros.
+      // Once the row's slots are full the rest of the row is zeros and the loop stops, so no
+      // write lands in the next row (filled by another thread).
+      const int64_t end = s.start[r + 1];
       int64_t e = s.start[r];
-      for (int64_t i = 0; i < in; ++i)
-        if (xr[i] != 0.f) {
-          s.value[e] = xr[i];
-          s.index[e] = static_cast<int32_t>(i);
-          ++e;
-        }
+      float* val = s.value.data();
+      int32_t* idx = s.index.data();
+      for (int64_t i = 0; i < in && e < end; ++i) {
+        val[e] = xr[i];
+        idx[e] = static_cast<int32_t>(i);
+        e += xr[i] != 0.f ? 1 : 0;
+      }
     }
   return s;
 }

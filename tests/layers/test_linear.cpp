@@ -95,7 +95,7 @@ TEST_CASE("linear picks the spike-aware path by density; both paths agree", "[la
     Tensor x(Shape{4, 3, 40});
     Rng rng(21);
     for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(0.f, 1.f) < density ? 1.f : 0.f;
-    Tensor gy = random_tensor(Shape{4, 3, 70}, 22);
+    Tensor gy = random_tensor(Shape{4, 3, 70}, 22);  // 70 outputs >= kSparseLinearMinOutputs
     std::vector<Tensor> ys, gxs, gws, gbs;
     for (const char* mode : {"auto", "always", "never"}) {
       auto layer = build_layer(std::string("{type: linear, out_features: 70, sparse: ") + mode + "}",

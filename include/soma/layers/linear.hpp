@@ -7,7 +7,7 @@
 // YAML: {type: linear, out_features: O (required, > 0), bias: true, sparse: auto}
 // The per-step input must be a vector [I]; put a `flatten` layer after conv/pool layers.
 // sparse (spike-aware products, ops/sparse_linear.hpp): auto = measure the input's density every
-// forward and, at or below kSparseLinearMaxDensity (0.15), compute the forward product and the
+// forward and, at or below kSparseLinearMaxDensity (0.15) and with at least 64 outputs, compute the forward product and the
 // weight gradient from the input's nonzeros only (binary spikes: gathers and adds); always /
 // never force one path. Results equal the dense path up to float summation order.
 #pragma once

@@ -28,6 +28,7 @@
 namespace soma {
 
 inline constexpr double kSparseLinearMaxDensity = 0.15;
+inline constexpr int64_t kSparseLinearMinOutputs = 64;
 
 // The nonzero entries of x [M, I], row by row (CSR): row m's entries are
 // index[start[m] .. start[m+1]) with their values.
