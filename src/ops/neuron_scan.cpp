@@ -76,14 +76,16 @@ void check_params(const NeuronScanParams& p) {
               "membrane output goes with reset none");
 }
 
-// Spike output with a Heaviside fire (the common LIF/IF case): the same operations as the
-// general loop below, element by element in one pass (no stack round trips between stages).
-void scan_forward_spike(const NeuronScanParams& p, const ScanShape& shape, const ChargeCoeffs& k,
+// Spike output (LIF/IF) or ReLU analog output (LIAF) with a Heaviside fire: the same
+// operations as the general loop below, element by element in one pass (no stack round trips
+// between stages, no per-block calls).
+template <bool kAnalog>
+void scan_forward_fused(const NeuronScanParams& p, const ScanShape& shape, const ChargeCoeffs& k,
                         const float* x, float* y, float* h) {
   const Blocks bl = make_blocks(shape);
   const int64_t T = shape.T, E = bl.E;
   const int64_t items = bl.count();
-  const float th = p.v_threshold, vr = p.v_reset;
+  const float th = p.v_threshold, vr = p.v_reset, shift = p.activation_shift;
   const ResetMode mode = p.reset;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
@@ -100,7 +102,7 @@ void scan_forward_spike(const NeuronScanParams& p, const ScanShape& shape, const
           const float hv = a * v[i] + b * xt[i] + c;
           const float sv = hv >= th ? 1.f : 0.f;
           if (ht) ht[i] = hv;
-          yt[i] = sv;
+          yt[i] = kAnalog ? activation_forward(Activation::kRelu, hv - shift) : sv;
           v[i] = hv * (1.f - sv) + vr * sv;
         }
       } else {
@@ -108,7 +110,7 @@ void scan_forward_spike(const NeuronScanParams& p, const ScanShape& shape, const
           const float hv = a * v[i] + b * xt[i] + c;
           const float sv = hv >= th ? 1.f : 0.f;
           if (ht) ht[i] = hv;
-          yt[i] = sv;
+          yt[i] = kAnalog ? activation_forward(Activation::kRelu, hv - shift) : sv;
           v[i] = hv - th * sv;
         }
       }
@@ -119,7 +121,7 @@ void scan_forward_spike(const NeuronScanParams& p, const ScanShape& shape, const
 // Spike output, Heaviside fire, no coefficient gradients: the general backward's operations
 // fused per element; the surrogate kind and the reset variant are compile-time constants so the
 // loop has no control flow and vectorizes.
-template <SurrogateKind kKind, bool kHard, bool kResetGrad>
+template <SurrogateKind kKind, bool kHard, bool kResetGrad, bool kAnalog>
 void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
                          const ChargeCoeffs& k, const float* h, const float* grad_y,
                          float* grad_x) {
@@ -127,7 +129,7 @@ void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
   const int64_t T = shape.T, E = bl.E;
   const int64_t items = bl.count();
   const float param = p.surrogate.param;
-  const float vr = p.v_reset, th = p.v_threshold;
+  const float vr = p.v_reset, th = p.v_threshold, shift = p.activation_shift;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t ch = bl.channel(item), off = bl.offset(item), n = bl.length(item);
@@ -142,7 +144,7 @@ void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
       for (int64_t i = 0; i < n; ++i) {
         const float hv = ht[i];
         const float sg = sgf.grad(hv - th);
-        float gyh = gyt[i] * sg;
+        float gyh = kAnalog ? gyt[i] * activation_grad(Activation::kRelu, hv - shift) : gyt[i] * sg;
         const float sv = hv >= th ? 1.f : 0.f;
         const float dvdh = kHard ? (kResetGrad ? (1.f - sv) + (vr - hv) * sg : 1.f - sv)
                                  : (kResetGrad ? 1.f - th * sg : 1.f);
@@ -154,15 +156,23 @@ void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
   }
 }
 
-template <SurrogateKind kKind>
+template <SurrogateKind kKind, bool kAnalog>
 void scan_backward_spike_dispatch(const NeuronScanParams& p, const ScanShape& shape,
                                   const ChargeCoeffs& k, const float* h, const float* grad_y,
                                   float* grad_x) {
   const bool hard = p.reset == ResetMode::kHard, rg = !p.detach_reset;
-  if (hard && rg) scan_backward_spike<kKind, true, true>(p, shape, k, h, grad_y, grad_x);
-  if (hard && !rg) scan_backward_spike<kKind, true, false>(p, shape, k, h, grad_y, grad_x);
-  if (!hard && rg) scan_backward_spike<kKind, false, true>(p, shape, k, h, grad_y, grad_x);
-  if (!hard && !rg) scan_backward_spike<kKind, false, false>(p, shape, k, h, grad_y, grad_x);
+  if (hard && rg) scan_backward_spike<kKind, true, true, kAnalog>(p, shape, k, h, grad_y, grad_x);
+  if (hard && !rg) scan_backward_spike<kKind, true, false, kAnalog>(p, shape, k, h, grad_y, grad_x);
+  if (!hard && rg) scan_backward_spike<kKind, false, true, kAnalog>(p, shape, k, h, grad_y, grad_x);
+  if (!hard && !rg)
+    scan_backward_spike<kKind, false, false, kAnalog>(p, shape, k, h, grad_y, grad_x);
+}
+
+// The fused paths cover spike output and ReLU analog output with a Heaviside fire and a reset.
+bool fused_scan(const NeuronScanParams& p) {
+  const bool out_ok = p.output == NeuronOutput::kSpike ||
+                      (p.output == NeuronOutput::kAnalog && p.activation == Activation::kRelu);
+  return out_ok && !p.spike_primitive && p.reset != ResetMode::kNone;
 }
 
 }  // namespace
@@ -170,8 +180,11 @@ void scan_backward_spike_dispatch(const NeuronScanParams& p, const ScanShape& sh
 void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
                          const ChargeCoeffs& k, const float* x, float* y, float* h) {
   check_params(p);
-  if (p.output == NeuronOutput::kSpike && !p.spike_primitive && p.reset != ResetMode::kNone) {
-    scan_forward_spike(p, shape, k, x, y, h);
+  if (fused_scan(p)) {
+    if (p.output == NeuronOutput::kAnalog)
+      scan_forward_fused<true>(p, shape, k, x, y, h);
+    else
+      scan_forward_fused<false>(p, shape, k, x, y, h);
     return;
   }
   const Blocks bl = make_blocks(shape);
@@ -211,10 +224,13 @@ void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,
   check_params(p);
   const bool want_coeffs = coeff_grads != nullptr;
   SOMA_ASSERT(!want_coeffs || x != nullptr, "coefficient gradients need x");
-  if (p.output == NeuronOutput::kSpike && !p.spike_primitive && p.reset != ResetMode::kNone &&
-      !want_coeffs) {
+  if (fused_scan(p) && !want_coeffs) {
+    const bool analog = p.output == NeuronOutput::kAnalog;
     with_surrogate_kind(p.surrogate.kind, [&](auto kind) {
-      scan_backward_spike_dispatch<decltype(kind)::value>(p, shape, k, h, grad_y, grad_x);
+      if (analog)
+        scan_backward_spike_dispatch<decltype(kind)::value, true>(p, shape, k, h, grad_y, grad_x);
+      else
+        scan_backward_spike_dispatch<decltype(kind)::value, false>(p, shape, k, h, grad_y, grad_x);
     });
     return;
   }
