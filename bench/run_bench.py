@@ -99,6 +99,20 @@ def git_state():
                 branch=sh(["git", "-C", REPO, "rev-parse", "--abbrev-ref", "HEAD"]).stdout.strip())
 
 
+def default_shared():
+    """../shared relative to the repository root; from a git worktree nested deeper (e.g.
+    /work/wt/<name>), the nearest ancestor's shared/ holding bench/torch_reference.py."""
+    first = os.path.normpath(os.path.join(REPO, "..", "shared"))
+    d = REPO
+    while True:
+        cand = os.path.join(os.path.dirname(d), "shared")
+        if os.path.isfile(os.path.join(cand, "bench", "torch_reference.py")):
+            return cand
+        if os.path.dirname(d) == d:
+            return first
+        d = os.path.dirname(d)
+
+
 def limit_memory(gib):
     def f():
         if gib > 0:
@@ -226,6 +240,7 @@ def build_rows(soma, ref, ceiling, workloads, threads):
                     row["soma_sps"] = s[mode]["samples_per_s"]
                     row["soma_gflops"] = s[mode]["gflop_per_s"]
                     row["soma_rss_mib"] = s[mode]["peak_rss_mb_so_far"]
+                    row["soma_cpu"] = s[mode].get("cpu_per_wall")
                     c = ceiling.get(n, {}).get("best")
                     if c:
                         row["pct_ceiling"] = 100.0 * row["soma_gflops"] / c
@@ -235,6 +250,7 @@ def build_rows(soma, ref, ceiling, workloads, threads):
                     row["ref_impl"] = b["impl"]
                     row["ref_sps"] = b[mode]["samples_per_s"]
                     row["ref_rss_mib"] = b[mode].get("peak_rss_mib_so_far")
+                    row["ref_cpu"] = b[mode].get("user_per_wall", 0) + b[mode].get("sys_per_wall", 0)
                     if "soma_sps" in row:
                         row["ratio"] = row["soma_sps"] / row["ref_sps"]
                 else:
@@ -247,23 +263,31 @@ def fmt(v, spec):
     return "-" if v is None else format(v, spec)
 
 
+def sps(v):
+    """samples/s: 3 significant digits below 100, one decimal above."""
+    return "-" if v is None else (f"{v:.3g}" if v < 100 else f"{v:.1f}")
+
+
 def table(rows):
     hdr = ("| workload | mode | thr | soma samples/s | best reference samples/s (impl) | soma / ref "
-           "| soma GFLOP/s | % GEMM ceiling | peak RSS MiB soma / ref |")
-    out = [hdr, "|" + "---|" * 9]
+           "| soma GFLOP/s | % GEMM ceiling | peak RSS MiB soma / ref | cpu/wall soma / ref |")
+    out = [hdr, "|" + "---|" * 10]
     for r in rows:
-        soma = fmt(r.get("soma_sps"), ".1f") if "soma_sps" in r else r.get("soma_status")
-        ref = (f"{r['ref_sps']:.1f} ({r['ref_impl']})" if "ref_sps" in r else r.get("ref_status"))
+        soma = sps(r.get("soma_sps")) if "soma_sps" in r else r.get("soma_status")
+        ref = (f"{sps(r['ref_sps'])} ({r['ref_impl']})" if "ref_sps" in r else r.get("ref_status"))
         ratio = fmt(r.get("ratio"), ".3f")
         rss = f"{fmt(r.get('soma_rss_mib'), '.0f')} / {fmt(r.get('ref_rss_mib'), '.0f')}"
+        cpu = f"{fmt(r.get('soma_cpu'), '.2f')} / {fmt(r.get('ref_cpu'), '.2f')}"
         out.append(f"| {r['workload']} | {r['mode']} | {r['threads']} | {soma} | {ref} | {ratio} | "
-                   f"{fmt(r.get('soma_gflops'), '.2f')} | {fmt(r.get('pct_ceiling'), '.1f')} | {rss} |")
+                   f"{fmt(r.get('soma_gflops'), '.2f')} | {fmt(r.get('pct_ceiling'), '.1f')} | {rss} | {cpu} |")
     return "\n".join(out)
 
 
 def print_table(combined):
     rows = combined["rows"]
     c = combined.get("gemm_ceiling_gflops", {})
+    log(f"{combined.get('started')} .. {combined.get('finished')}  commit {combined.get('git', {}).get('commit')}"
+        f"  {combined.get('machine', {}).get('Model name')}")
     log(table(rows))
     log("GEMM ceiling (fp32, best square GEMM GFLOP/s): " + ", ".join(
         f"{t} thr: best {v.get('best', 0):.0f} (Eigen {v.get('eigen', 0):.0f}, OpenBLAS {v.get('openblas', 0):.0f})"
@@ -273,8 +297,9 @@ def print_table(combined):
 def main():
     global LOG
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shared", default=os.path.normpath(os.path.join(REPO, "..", "shared")),
-                    help="the shared directory holding bench/torch_reference.py (default ../shared)")
+    ap.add_argument("--shared", default=default_shared(),
+                    help="the shared directory holding bench/torch_reference.py (default ../shared "
+                         "relative to the repository root, else the nearest ancestor's shared/)")
     ap.add_argument("--soma", default=os.path.join(REPO, "build", "bin", "soma"))
     ap.add_argument("--workloads", default=",".join(WORKLOADS))
     ap.add_argument("--skip-full", action="store_true", help="leave out gesture-csnn (full size)")
@@ -304,6 +329,8 @@ def main():
     LOG = open(os.path.join(a.out, "log.txt"), "a")
     if not os.path.exists(a.soma):
         sys.exit(f"{a.soma} not found: build soma first (cmake --build build --target soma_cli)")
+    if not a.reference_results and not os.path.isfile(os.path.join(a.shared, "bench", "torch_reference.py")):
+        sys.exit(f"{a.shared}/bench/torch_reference.py not found: pass --shared DIR")
     if not a.reference_results or not a.ceiling:
         ensure_packages(not a.no_install)
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")

@@ -61,9 +61,10 @@ class BenchCommand final : public Command {
     std::printf("dense GFLOP/sample: forward %.4f, train %.4f (2*MACs over T; train 3x, first layer 2x)\n",
                 r.flops.forward / 1e9, r.flops.train / 1e9);
     auto line = [&](const char* name, const TimingStats& s, double flop) {
-      std::printf("%-6s %10.2f samples/s  median %9.2f ms  min %9.2f  max %9.2f  (%zu steps)  %7.2f GFLOP/s\n",
+      std::printf("%-6s %10.2f samples/s  median %9.2f ms  min %9.2f  max %9.2f  (%zu steps)  %7.2f GFLOP/s"
+                  "  cpu/wall %.2f\n",
                   name, s.samples_per_s, 1e3 * s.median_s, 1e3 * s.min_s, 1e3 * s.max_s,
-                  s.times_s.size(), flop / 1e9 * s.samples_per_s);
+                  s.times_s.size(), flop / 1e9 * s.samples_per_s, s.cpu_per_wall);
     };
     if (r.infer) line("infer", *r.infer, r.flops.forward);
     if (r.train) line("train", *r.train, r.flops.train);

@@ -21,6 +21,14 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// User + system CPU seconds of this process so far.
+double cpu_seconds() {
+  struct rusage ru {};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
+  auto sec = [](const timeval& t) { return double(t.tv_sec) + 1e-6 * double(t.tv_usec); };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
 template <typename Step>
 TimingStats time_mode(Step&& step, const BenchOptions& o, int64_t batch) {
   TimingStats s;
@@ -28,6 +36,7 @@ TimingStats time_mode(Step&& step, const BenchOptions& o, int64_t batch) {
   for (int i = 0; i < o.warmup; ++i) step();
   s.warmup_s = seconds_since(w0);
   const auto start = Clock::now();
+  const double cpu0 = cpu_seconds();
   const int min_reps = std::min(3, o.repeats);
   for (int i = 0; i < o.repeats; ++i) {
     const auto t0 = Clock::now();
@@ -35,6 +44,7 @@ TimingStats time_mode(Step&& step, const BenchOptions& o, int64_t batch) {
     s.times_s.push_back(seconds_since(t0));
     if (o.max_seconds > 0.0 && i + 1 >= min_reps && seconds_since(start) >= o.max_seconds) break;
   }
+  s.cpu_per_wall = (cpu_seconds() - cpu0) / std::max(seconds_since(start), 1e-12);
   s.median_s = median_of(s.times_s);
   s.min_s = *std::min_element(s.times_s.begin(), s.times_s.end());
   s.max_s = *std::max_element(s.times_s.begin(), s.times_s.end());
@@ -52,6 +62,7 @@ Json timing_json(const TimingStats& s, double gflop_per_sample) {
   j.set("warmup_s", s.warmup_s);
   j.set("gflop_per_s", gflop_per_sample * s.samples_per_s);
   j.set("peak_rss_mb_so_far", s.peak_rss_mib);
+  j.set("cpu_per_wall", s.cpu_per_wall);
   Json t = Json::array();
   for (double v : s.times_s) t.push_back(Json(v));
   j.set("times_s", std::move(t));

@@ -19,6 +19,8 @@
 //   train   = sum_l 2 MAC_l T * (2 for the first synaptic layer, 3 for the others)
 //             (forward + dW + dX; the first layer needs no dX)
 // GFLOP/s = GFLOP per sample * samples/s.
+// cpu_per_wall (getrusage user + system over the timed steps / wall time) shows whether the
+// threads really ran: on a shared machine it drops below the thread count.
 // Peak RSS: getrusage(RUSAGE_SELF).ru_maxrss in MiB (the whole process so far, as the
 // reference's peak_rss_mib_so_far).
 #pragma once
@@ -48,6 +50,8 @@ struct TimingStats {
   double samples_per_s = 0.0;   // batch / median_s
   double peak_rss_mib = 0.0;    // process peak after this mode
   double last_loss = 0.0;       // train only: the loss of the last step (sanity: finite)
+  double cpu_per_wall = 0.0;    // process CPU seconds / wall seconds over the timed steps
+                                // (about the number of busy cores; low = contended machine)
 };
 
 struct FlopCount {
