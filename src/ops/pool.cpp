@@ -29,24 +29,29 @@ void maxpool2x2_forward(const float* x, int64_t planes, const Pool2dGeometry& g,
       const float* r1 = r0 + g.w;
       const int32_t base = static_cast<int32_t>(2 * i * g.w);
       const int32_t w = static_cast<int32_t>(g.w);
-      float* yr = yp + i * wo;
-      int32_t* ar = ap ? ap + i * wo : nullptr;
-      // Selects, not branches: with analog inputs the comparisons are random and branches
-      // mispredicted (measured 10% of a LIAF network's step).
+      float* __restrict yr = yp + i * wo;
+      int32_t* __restrict ar = ap ? ap + i * wo : nullptr;
+      // Branch-free and vectorized (branches on random analog inputs mispredict; measured 10% of
+      // a LIAF network's step). The argmax is found after the max: the general loop keeps the
+      // first element that beat every earlier one, which is the first element equal to the max,
+      // or the window's first element when the max stays -inf (all -inf or NaN).
+      constexpr float kNegInf = -std::numeric_limits<float>::infinity();
       for (int64_t j = 0; j < wo; ++j) {
         const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
-        const int32_t i0 = base + 2 * int32_t(j);
-        float best = -std::numeric_limits<float>::infinity();
-        int32_t idx = i0;
+        float best = kNegInf;
         best = a > best ? a : best;
-        idx = b > best ? i0 + 1 : idx;
         best = b > best ? b : best;
-        idx = c > best ? i0 + w : idx;
         best = c > best ? c : best;
-        idx = d > best ? i0 + w + 1 : idx;
         best = d > best ? d : best;
         yr[j] = best;
-        if (ar) ar[j] = idx;
+        if (ar) {
+          int32_t off = d == best ? w + 1 : 0;
+          off = c == best ? w : off;
+          off = b == best ? 1 : off;
+          off = a == best ? 0 : off;
+          off = best == kNegInf ? 0 : off;
+          ar[j] = base + 2 * int32_t(j) + off;
+        }
       }
     }
   }
