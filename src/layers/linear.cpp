@@ -62,8 +62,12 @@ Tensor LinearLayer::forward(const Tensor& x, RunContext& ctx) {
     if (rows.filled) {
       linear_forward_sparse(rows, weight_.data(), b, out_, y.data());
       last_sparse_ = true;
-      // backward needs x only through its nonzeros (grad_x = grad_y W does not use x).
-      if (ctx.training()) x_rows_ = std::move(rows);
+      // The weight gradient needs x: through its nonzeros when they are few enough (grad_x =
+      // grad_y W does not use x), else densely.
+      const bool sparse_grad = sparse_mode_ == SparseMode::kAlways ||
+                               rows.density() <= kSparseWeightGradMaxDensity;
+      if (ctx.training() && sparse_grad) x_rows_ = std::move(rows);
+      if (ctx.training() && !sparse_grad) x_ = x;
       return y;
     }
   }

@@ -90,11 +90,14 @@ TEST_CASE("linear is bit-identical with 1 and 2 threads", "[layers][linear][thre
 }
 
 TEST_CASE("linear picks the spike-aware path by density; both paths agree", "[layers][linear][sparse]") {
-  // Spikes at density 0.05 (auto -> sparse) and 0.5 (auto -> dense); `always` and `never` force.
-  for (const double density : {0.05, 0.5}) {
+  // Spikes at density 0.05 (auto: sparse forward and weight gradient), 0.2 (sparse forward,
+  // dense weight gradient) and 0.5 (dense); `always` and `never` force one path.
+  for (const double nominal : {0.05, 0.2, 0.5}) {
     Tensor x(Shape{4, 3, 40});
     Rng rng(21);
-    for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(0.f, 1.f) < density ? 1.f : 0.f;
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(0.f, 1.f) < nominal ? 1.f : 0.f;
+    const double density = nonzero_density(x.data(), x.numel());
+    INFO("density " << density);
     Tensor gy = random_tensor(Shape{4, 3, 70}, 22);  // 70 outputs >= kSparseLinearMinOutputs
     std::vector<Tensor> ys, gxs, gws, gbs;
     for (const char* mode : {"auto", "always", "never"}) {
@@ -104,7 +107,7 @@ TEST_CASE("linear picks the spike-aware path by density; both paths agree", "[la
       RunContext ctx;
       ys.push_back(layer->forward(x, ctx));
       const bool sparse = static_cast<LinearLayer&>(*layer).last_forward_sparse();
-      if (std::string(mode) == "auto") CHECK(sparse == (density < kSparseLinearMaxDensity));
+      if (std::string(mode) == "auto") CHECK(sparse == (density <= kSparseLinearMaxDensity));
       if (std::string(mode) == "always") CHECK(sparse);
       if (std::string(mode) == "never") CHECK_FALSE(sparse);
       gxs.push_back(layer->backward(gy, ctx));

@@ -7,9 +7,10 @@
 // YAML: {type: linear, out_features: O (required, > 0), bias: true, sparse: auto}
 // The per-step input must be a vector [I]; put a `flatten` layer after conv/pool layers.
 // sparse (spike-aware products, ops/sparse_linear.hpp): auto = measure the input's density every
-// forward and, at or below kSparseLinearMaxDensity (0.15) and with at least 64 outputs, compute the forward product and the
-// weight gradient from the input's nonzeros only (binary spikes: gathers and adds); always /
-// never force one path. Results equal the dense path up to float summation order.
+// forward; with at least 64 outputs and density <= kSparseLinearMaxDensity (0.25) the forward
+// product, and with density <= kSparseWeightGradMaxDensity (0.15) also the weight gradient, are
+// computed from the input's nonzeros only (binary spikes: gathers and adds); always / never force
+// one path for both. Results equal the dense path up to float summation order.
 #pragma once
 
 #include <memory>
@@ -45,8 +46,8 @@ class LinearLayer : public Layer {
   SparseMode sparse_mode_;
   bool last_sparse_ = false;
   Tensor weight_, grad_weight_, bias_, grad_bias_;
-  Tensor x_;           // cache: the input window (training only)
-  SparseRows x_rows_;  // cache: its nonzeros, when the sparse path was taken
+  Tensor x_;           // cache: the input window (training, dense weight gradient)
+  SparseRows x_rows_;  // cache: its nonzeros (training, sparse weight gradient)
 };
 
 std::unique_ptr<Layer> make_linear(const ConfigNode& config, const std::vector<Shape>& in);

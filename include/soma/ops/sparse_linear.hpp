@@ -15,9 +15,9 @@
 // fits in about 256 KiB, so the rows gathered for every m stay in L2.
 // Column blocks of 64 outputs: a row's accumulators live in four 16-float registers and the
 // W^T [I, 64] slice (256 B per input) stays in L2 while every row m gathers from it.
-// When to use it: kSparseLinearMaxDensity (measured, BENCHMARKS.md "Kernels"): at or below it
-// the sparse forward + weight gradient beat the dense gemm pair (N-MNIST MLP shape 640x2312x800:
-// 2.5x forward, 2x forward + weight gradient at density 0.1; even at 0.2).
+// When to use it (measured, BENCHMARKS.md "Kernels", N-MNIST MLP shape 640x2312x800): the
+// sparse forward wins up to density ~0.3 (2.5x at 0.1, 1.7x at 0.2), the sparse weight gradient
+// up to ~0.2 (1.6x at 0.1, even at 0.2): thresholds 0.25 and 0.15.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,10 @@
 
 namespace soma {
 
-inline constexpr double kSparseLinearMaxDensity = 0.15;
+// Forward product: sparse at or below this input density; weight gradient: at or below the
+// second (the scatter-add of the weight gradient gains less than the gather of the forward).
+inline constexpr double kSparseLinearMaxDensity = 0.25;
+inline constexpr double kSparseWeightGradMaxDensity = 0.15;
 inline constexpr int64_t kSparseLinearMinOutputs = 64;
 
 // The nonzero entries of x [M, I], row by row (CSR): row m's entries are
