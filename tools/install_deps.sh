@@ -7,6 +7,7 @@ PACKAGES=(
   libeigen3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libhdf5-dev catch2
   zlib1g-dev liblz4-dev libzstd-dev libopenmpi-dev openmpi-bin
   slurm-wlm munge  # the Slurm tests (tests/slurm) run a one-machine cluster; ~3.5 MB
+  libdnnl-dev
   python3 python3-numpy python3-h5py
 )
 missing=()

@@ -17,8 +17,8 @@ void check_vector_input(const Shape& in, int64_t features) {
 }
 }  // namespace
 
-LinearLayer::LinearLayer(int64_t in_features, int64_t out_features, bool bias)
-    : in_(in_features), out_(out_features), has_bias_(bias) {
+LinearLayer::LinearLayer(int64_t in_features, int64_t out_features, bool bias, SparseMode sparse)
+    : in_(in_features), out_(out_features), has_bias_(bias), sparse_mode_(sparse) {
   SOMA_ASSERT(in_ > 0 && out_ > 0);
 }
 
@@ -48,18 +48,51 @@ Tensor LinearLayer::forward(const Tensor& x, RunContext& ctx) {
   const int64_t m = check_window(x, Shape{in_}, type());
   SOMA_ASSERT(weight_.defined(), "linear: params not bound");
   Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), out_});
-  linear_forward(x.data(), m, in_, weight_.data(), has_bias_ ? bias_.data() : nullptr, out_,
-                 y.data());
+  const float* b = has_bias_ ? bias_.data() : nullptr;
+  x_rows_ = SparseRows();
+  x_ = Tensor();
+  last_sparse_ = false;
+  // auto: only for layers with at least one full 64-column block of outputs; below that the
+  // dense product is cheaper than building the input's CSR (measured, 800 -> 10: 0.1 ms dense).
+  const bool try_sparse = sparse_mode_ == SparseMode::kAlways ||
+                          (sparse_mode_ == SparseMode::kAuto && out_ >= kSparseLinearMinOutputs);
+  if (try_sparse) {
+    const double max_density = sparse_mode_ == SparseMode::kAlways ? 1.0 : kSparseLinearMaxDensity;
+    SparseRows rows = sparse_rows(x.data(), m, in_, max_density);
+    if (rows.filled) {
+      linear_forward_sparse(rows, weight_.data(), b, out_, y.data());
+      last_sparse_ = true;
+      // The weight gradient needs x: through its nonzeros when they are few enough (grad_x =
+      // grad_y W does not use x), else densely.
+      const bool sparse_grad = sparse_mode_ == SparseMode::kAlways ||
+                               rows.density() <= kSparseWeightGradMaxDensity;
+      if (ctx.training() && sparse_grad) x_rows_ = std::move(rows);
+      if (ctx.training() && !sparse_grad) x_ = x;
+      return y;
+    }
+  }
+  linear_forward(x.data(), m, in_, weight_.data(), b, out_, y.data());
   if (ctx.training()) x_ = x;
   return y;
 }
 
 Tensor LinearLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
-  check_cached(x_, type());
   const int64_t m = check_window(grad_y, Shape{out_}, type());
+  float* gb = has_bias_ ? grad_bias_.data() : nullptr;
+  if (x_rows_.filled) {
+    SOMA_CHECK(x_rows_.rows == m, "linear: grad_y has ", m, " rows, the forward had ",
+               x_rows_.rows);
+    Tensor grad_x = Tensor::empty(Shape{grad_y.dim(0), grad_y.dim(1), in_});
+    linear_backward(nullptr, grad_y.data(), m, in_, weight_.data(), out_, grad_x.data(), nullptr,
+                    gb);
+    linear_backward_weight_sparse(x_rows_, grad_y.data(), out_, grad_weight_.data());
+    x_rows_ = SparseRows();
+    return grad_x;
+  }
+  check_cached(x_, type());
   Tensor grad_x = Tensor::empty(x_.shape());
   linear_backward(x_.data(), grad_y.data(), m, in_, weight_.data(), out_, grad_x.data(),
-                  grad_weight_.data(), has_bias_ ? grad_bias_.data() : nullptr);
+                  grad_weight_.data(), gb);
   x_ = Tensor();
   return grad_x;
 }
@@ -70,9 +103,13 @@ std::unique_ptr<Layer> make_linear(const ConfigNode& config, const std::vector<S
   const int64_t out = config.get_int("out_features");
   config.require(out > 0, "out_features", "must be > 0, got ", out);
   const bool bias = config.get_bool("bias", true);
+  const std::string sparse = config.get_choice("sparse", {"auto", "always", "never"}, "auto");
+  const SparseMode mode = sparse == "always"  ? SparseMode::kAlways
+                          : sparse == "never" ? SparseMode::kNever
+                                              : SparseMode::kAuto;
   SOMA_ASSERT(in.size() == 1);
   check_vector_input(in[0], -1);
-  return std::make_unique<LinearLayer>(in[0][0], out, bias);
+  return std::make_unique<LinearLayer>(in[0][0], out, bias, mode);
 }
 
 }  // namespace soma

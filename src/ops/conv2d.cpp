@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "soma/ops/gemm.hpp"
+#include "soma/tensor/allocator.hpp"
 
 namespace soma {
 
@@ -21,112 +21,217 @@ inline void valid_range(int64_t off, int64_t s, int64_t size, int64_t n_out, int
 
 // Images per chunk of the weight-gradient reduction: a function of the batch only.
 constexpr int64_t kMaxChunks = 8;
+// Whole images are grouped into one product only when they are small (P < 128 pixels), up to
+// 256 columns: measured, grouping larger images costs more in copies than the bigger gemm gains.
+constexpr int64_t kGroupBelowPixels = 128;
+constexpr int64_t kGroupColumns = 256;
+
+// One tile of the product: output rows [r0, r1) of image n (images == 1), or all rows of images
+// [n, n + images).
+struct Tile {
+  int64_t n = 0, images = 1, r0 = 0, r1 = 0;
+};
+
+struct Plan {
+  Conv2dGeometry g;
+  ConvTiling t;
+  int64_t ho = 0, wo = 0, p = 0, k_all = 0, kg = 0, og = 0, in_size = 0, out_size = 0;
+  bool pointwise = false;
+
+  Plan(const Conv2dGeometry& geom, int64_t batch, int64_t tile_bytes)
+      : g(geom), t(conv2d_tiling(geom, batch, tile_bytes)) {
+    ho = g.h_out();
+    wo = g.w_out();
+    p = ho * wo;
+    k_all = g.c * g.kh * g.kw;
+    kg = g.k_group();
+    og = g.o / g.groups;
+    in_size = g.c * g.h * g.w;
+    out_size = g.o * p;
+    pointwise = g.is_pointwise();
+  }
+  int64_t cols(const Tile& tl) const { return tl.images > 1 ? tl.images * p : (tl.r1 - tl.r0) * wo; }
+  int64_t max_cols() const { return t.images > 1 ? t.images * p : t.rows * wo; }
+  int64_t row_tiles() const { return (ho + t.rows - 1) / t.rows; }
+  // The tiles of images [n0, n1), in order.
+  template <typename F>
+  void for_tiles(int64_t n0, int64_t n1, F&& f) const {
+    if (t.images > 1) {
+      for (int64_t n = n0; n < n1; n += t.images) f(Tile{n, std::min(t.images, n1 - n), 0, ho});
+      return;
+    }
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t r0 = 0; r0 < ho; r0 += t.rows) f(Tile{n, 1, r0, std::min(ho, r0 + t.rows)});
+  }
+
+  // The col matrix of a tile: [k_all, cols] with row stride ldcol; pointwise single-image tiles
+  // read x in place.
+  const float* col_of(const float* x, const Tile& tl, float* buf, int64_t& ldcol) const {
+    if (pointwise && tl.images == 1) {
+      ldcol = p;
+      return x + tl.n * in_size + tl.r0 * wo;
+    }
+    ldcol = cols(tl);
+    for (int64_t j = 0; j < tl.images; ++j)
+      im2col_rows(x + (tl.n + j) * in_size, g, tl.r0, tl.r1, buf + j * p, ldcol);
+    return buf;
+  }
+};
 
 }  // namespace
 
-void im2col(const float* x, const Conv2dGeometry& g, float* col) {
-  const int64_t ho = g.h_out(), wo = g.w_out(), p = ho * wo;
+ConvTiling conv2d_tiling(const Conv2dGeometry& g, int64_t batch, int64_t tile_bytes) {
+  ConvTiling t;
+  const int64_t ho = g.h_out(), wo = g.w_out();
+  t.rows = ho;
+  if (g.is_pointwise() || ho <= 0 || wo <= 0) return t;
+  const int64_t row_bytes = g.c * g.kh * g.kw * wo * int64_t(sizeof(float));
+  if (row_bytes * ho > tile_bytes) {
+    t.rows = std::clamp<int64_t>(tile_bytes / row_bytes, 1, ho);
+  } else if (ho * wo < kGroupBelowPixels) {
+    t.images = std::clamp<int64_t>(
+        std::min(tile_bytes / (row_bytes * ho), kGroupColumns / (ho * wo)), 1,
+        std::max<int64_t>(batch, 1));
+  }
+  return t;
+}
+
+void im2col_rows(const float* x, const Conv2dGeometry& g, int64_t r0, int64_t r1, float* col,
+                 int64_t ldcol) {
+  const int64_t wo = g.w_out();
   for (int64_t c = 0; c < g.c; ++c)
     for (int64_t a = 0; a < g.kh; ++a)
       for (int64_t e = 0; e < g.kw; ++e) {
-        float* row = col + ((c * g.kh + a) * g.kw + e) * p;
+        float* row = col + ((c * g.kh + a) * g.kw + e) * ldcol;
         const float* plane = x + c * g.h * g.w;
         const int64_t off_w = e * g.dw - g.pw;
         int64_t jlo, jhi;
         valid_range(off_w, g.sw, g.w, wo, jlo, jhi);
-        for (int64_t i = 0; i < ho; ++i) {
-          float* r = row + i * wo;
+        for (int64_t i = r0; i < r1; ++i) {
+          float* r = row + (i - r0) * wo;
           const int64_t ih = i * g.sh - g.ph + a * g.dh;
           if (ih < 0 || ih >= g.h) {
-            std::fill(r, r + wo, 0.f);
+            for (int64_t j = 0; j < wo; ++j) r[j] = 0.f;
             continue;
           }
           const float* src = plane + ih * g.w + off_w;
-          std::fill(r, r + jlo, 0.f);
+          // Plain loops, no library calls: rows of deep layers are 4..16 floats long.
+          for (int64_t j = 0; j < jlo; ++j) r[j] = 0.f;
           if (g.sw == 1)
-            std::memcpy(r + jlo, src + jlo, sizeof(float) * (jhi - jlo));
+            for (int64_t j = jlo; j < jhi; ++j) r[j] = src[j];
           else
             for (int64_t j = jlo; j < jhi; ++j) r[j] = src[j * g.sw];
-          std::fill(r + jhi, r + wo, 0.f);
+          for (int64_t j = jhi; j < wo; ++j) r[j] = 0.f;
         }
       }
 }
 
-void col2im_add(const float* col, const Conv2dGeometry& g, float* x) {
-  const int64_t ho = g.h_out(), wo = g.w_out(), p = ho * wo;
+void col2im_rows_add(const float* col, int64_t ldcol, const Conv2dGeometry& g, int64_t r0,
+                     int64_t r1, float* x) {
+  const int64_t wo = g.w_out();
   for (int64_t c = 0; c < g.c; ++c)
     for (int64_t a = 0; a < g.kh; ++a)
       for (int64_t e = 0; e < g.kw; ++e) {
-        const float* row = col + ((c * g.kh + a) * g.kw + e) * p;
+        const float* row = col + ((c * g.kh + a) * g.kw + e) * ldcol;
         float* plane = x + c * g.h * g.w;
         const int64_t off_w = e * g.dw - g.pw;
         int64_t jlo, jhi;
         valid_range(off_w, g.sw, g.w, wo, jlo, jhi);
-        for (int64_t i = 0; i < ho; ++i) {
+        for (int64_t i = r0; i < r1; ++i) {
           const int64_t ih = i * g.sh - g.ph + a * g.dh;
           if (ih < 0 || ih >= g.h) continue;
-          const float* r = row + i * wo;
+          const float* r = row + (i - r0) * wo;
           float* dst = plane + ih * g.w + off_w;
-          for (int64_t j = jlo; j < jhi; ++j) dst[j * g.sw] += r[j];
+          if (g.sw == 1)
+            for (int64_t j = jlo; j < jhi; ++j) dst[j] += r[j];
+          else
+            for (int64_t j = jlo; j < jhi; ++j) dst[j * g.sw] += r[j];
         }
       }
 }
 
-void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& g, const float* weight,
-                    const float* bias, float* y) {
-  const int64_t p = g.h_out() * g.w_out();
-  const int64_t kg = g.k_group(), og = g.o / g.groups;
-  const int64_t in_size = g.c * g.h * g.w, out_size = g.o * p;
-  const bool pointwise = g.is_pointwise();
-#pragma omp parallel if (batch > 1)
+void im2col(const float* x, const Conv2dGeometry& g, float* col) {
+  im2col_rows(x, g, 0, g.h_out(), col, g.h_out() * g.w_out());
+}
+
+void col2im_add(const float* col, const Conv2dGeometry& g, float* x) {
+  col2im_rows_add(col, g.h_out() * g.w_out(), g, 0, g.h_out(), x);
+}
+
+void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& geom,
+                    const float* weight, const float* bias, float* y, int64_t tile_bytes) {
+  const Plan pl(geom, batch, tile_bytes);
+  std::vector<Tile> tiles;
+  pl.for_tiles(0, batch, [&](const Tile& t) { tiles.push_back(t); });
+  const int64_t n_tiles = static_cast<int64_t>(tiles.size());
+#pragma omp parallel if (n_tiles > 1)
   {
-    std::vector<float> col(pointwise ? 0 : g.c * g.kh * g.kw * p);
+    ScratchBuffer col(pl.pointwise ? 0 : pl.k_all * pl.max_cols());
+    ScratchBuffer ytmp(pl.t.images > 1 ? pl.g.o * pl.max_cols() : 0);
 #pragma omp for schedule(static)
-    for (int64_t n = 0; n < batch; ++n) {
-      const float* xn = x + n * in_size;
-      float* yn = y + n * out_size;
-      const float* cn = xn;
-      if (!pointwise) {
-        im2col(xn, g, col.data());
-        cn = col.data();
-      }
+    for (int64_t ti = 0; ti < n_tiles; ++ti) {
+      const Tile& tl = tiles[ti];
+      const int64_t cols = pl.cols(tl);
+      int64_t ldcol = 0;
+      const float* cm = pl.col_of(x, tl, col.data(), ldcol);
+      // Output: y rows [o, r0*wo ...] in place for one image, else a [O, cols] temporary.
+      float* out = tl.images > 1 ? ytmp.data() : y + tl.n * pl.out_size + tl.r0 * pl.wo;
+      const int64_t ldo = tl.images > 1 ? cols : pl.p;
       if (bias)
-        for (int64_t o = 0; o < g.o; ++o) std::fill(yn + o * p, yn + (o + 1) * p, bias[o]);
-      for (int64_t gi = 0; gi < g.groups; ++gi)
-        gemm(false, false, og, p, kg, 1.f, weight + gi * og * kg, kg, cn + gi * kg * p, p,
-             bias ? 1.f : 0.f, yn + gi * og * p, p);
+        for (int64_t o = 0; o < pl.g.o; ++o) std::fill(out + o * ldo, out + o * ldo + cols, bias[o]);
+      for (int64_t gi = 0; gi < pl.g.groups; ++gi)
+        gemm(false, false, pl.og, cols, pl.kg, 1.f, weight + gi * pl.og * pl.kg, pl.kg,
+             cm + gi * pl.kg * ldcol, ldcol, bias ? 1.f : 0.f, out + gi * pl.og * ldo, ldo);
+      if (tl.images > 1)
+        for (int64_t j = 0; j < tl.images; ++j)
+          for (int64_t o = 0; o < pl.g.o; ++o)
+            std::memcpy(y + (tl.n + j) * pl.out_size + o * pl.p, out + o * ldo + j * pl.p,
+                        sizeof(float) * pl.p);
     }
   }
 }
 
-void conv2d_backward(const float* x, const float* grad_y, int64_t batch, const Conv2dGeometry& g,
-                     const float* weight, float* grad_x, float* grad_weight, float* grad_bias) {
-  const int64_t p = g.h_out() * g.w_out();
-  const int64_t kg = g.k_group(), og = g.o / g.groups;
-  const int64_t in_size = g.c * g.h * g.w, out_size = g.o * p;
-  const int64_t w_size = g.o * kg;
-  const bool pointwise = g.is_pointwise();
+void conv2d_backward(const float* x, const float* grad_y, int64_t batch,
+                     const Conv2dGeometry& geom, const float* weight, float* grad_x,
+                     float* grad_weight, float* grad_bias, int64_t tile_bytes) {
+  const Plan pl(geom, batch, tile_bytes);
+  const int64_t w_size = pl.g.o * pl.kg;
+  const bool multi = pl.t.images > 1;
+
+  // grad_y of a tile: in place for one image, else gathered into a [O, cols] temporary.
+  auto gy_of = [&](const Tile& tl, float* buf, int64_t& ld) -> const float* {
+    if (!multi) {
+      ld = pl.p;
+      return grad_y + tl.n * pl.out_size + tl.r0 * pl.wo;
+    }
+    ld = pl.cols(tl);
+    for (int64_t j = 0; j < tl.images; ++j)
+      for (int64_t o = 0; o < pl.g.o; ++o)
+        std::memcpy(buf + o * ld + j * pl.p, grad_y + (tl.n + j) * pl.out_size + o * pl.p,
+                    sizeof(float) * pl.p);
+    return buf;
+  };
 
   if (grad_weight) {
     const int64_t chunks = std::min(batch, kMaxChunks);
-    std::vector<float> partial(chunks * w_size, 0.f);
+    ScratchBuffer partial(chunks * w_size);
+    std::fill(partial.data(), partial.data() + chunks * w_size, 0.f);
 #pragma omp parallel if (chunks > 1)
     {
-      std::vector<float> col(pointwise ? 0 : g.c * g.kh * g.kw * p);
+      ScratchBuffer col(pl.pointwise ? 0 : pl.k_all * pl.max_cols());
+      ScratchBuffer gyt(multi ? pl.g.o * pl.max_cols() : 0);
 #pragma omp for schedule(static)
       for (int64_t ch = 0; ch < chunks; ++ch) {
         float* part = partial.data() + ch * w_size;
-        for (int64_t n = ch * batch / chunks; n < (ch + 1) * batch / chunks; ++n) {
-          const float* cn = x + n * in_size;
-          if (!pointwise) {
-            im2col(cn, g, col.data());
-            cn = col.data();
-          }
-          const float* gyn = grad_y + n * out_size;
-          for (int64_t gi = 0; gi < g.groups; ++gi)
-            gemm(false, true, og, kg, p, 1.f, gyn + gi * og * p, p, cn + gi * kg * p, p, 1.f,
-                 part + gi * og * kg, kg);
-        }
+        pl.for_tiles(ch * batch / chunks, (ch + 1) * batch / chunks, [&](const Tile& tl) {
+          const int64_t cols = pl.cols(tl);
+          int64_t ldcol = 0, ldg = 0;
+          const float* cm = pl.col_of(x, tl, col.data(), ldcol);
+          const float* gm = gy_of(tl, gyt.data(), ldg);
+          for (int64_t gi = 0; gi < pl.g.groups; ++gi)
+            gemm(false, true, pl.og, pl.kg, cols, 1.f, gm + gi * pl.og * ldg, ldg,
+                 cm + gi * pl.kg * ldcol, ldcol, 1.f, part + gi * pl.og * pl.kg, pl.kg);
+        });
       }
     }
     // Fixed-order sum of the chunk partials.
@@ -139,33 +244,45 @@ void conv2d_backward(const float* x, const float* grad_y, int64_t batch, const C
   }
 
   if (grad_bias) {
-#pragma omp parallel for schedule(static) if (batch * out_size > (1 << 16))
-    for (int64_t o = 0; o < g.o; ++o) {
+#pragma omp parallel for schedule(static) if (batch * pl.out_size > (1 << 16))
+    for (int64_t o = 0; o < pl.g.o; ++o) {
       double s = 0.0;
       for (int64_t n = 0; n < batch; ++n) {
-        const float* r = grad_y + n * out_size + o * p;
-        for (int64_t j = 0; j < p; ++j) s += r[j];
+        const float* r = grad_y + n * pl.out_size + o * pl.p;
+        for (int64_t j = 0; j < pl.p; ++j) s += r[j];
       }
       grad_bias[o] += static_cast<float>(s);
     }
   }
 
   if (grad_x) {
-#pragma omp parallel if (batch > 1)
+    // Work items: whole images (or multi-image tiles); an image's row tiles run in order in one
+    // thread because their col2im footprints overlap.
+    const int64_t step = multi ? pl.t.images : 1;
+    const int64_t items = (batch + step - 1) / step;
+#pragma omp parallel if (items > 1)
     {
-      std::vector<float> col(pointwise ? 0 : g.c * g.kh * g.kw * p);
+      ScratchBuffer col(pl.pointwise ? 0 : pl.k_all * pl.max_cols());
+      ScratchBuffer gyt(multi ? pl.g.o * pl.max_cols() : 0);
 #pragma omp for schedule(static)
-      for (int64_t n = 0; n < batch; ++n) {
-        float* gxn = grad_x + n * in_size;
-        float* cn = pointwise ? gxn : col.data();
-        const float* gyn = grad_y + n * out_size;
-        for (int64_t gi = 0; gi < g.groups; ++gi)
-          gemm(true, false, kg, p, og, 1.f, weight + gi * og * kg, kg, gyn + gi * og * p, p, 0.f,
-               cn + gi * kg * p, p);
-        if (!pointwise) {
-          std::fill(gxn, gxn + in_size, 0.f);
-          col2im_add(cn, g, gxn);
-        }
+      for (int64_t it = 0; it < items; ++it) {
+        const int64_t n0 = it * step, n1 = std::min(batch, n0 + step);
+        if (!pl.pointwise) std::fill(grad_x + n0 * pl.in_size, grad_x + n1 * pl.in_size, 0.f);
+        pl.for_tiles(n0, n1, [&](const Tile& tl) {
+          const int64_t cols = pl.cols(tl);
+          int64_t ldg = 0;
+          const float* gm = gy_of(tl, gyt.data(), ldg);
+          // Pointwise: grad_x is the product itself, written in place.
+          float* cm = pl.pointwise ? grad_x + tl.n * pl.in_size + tl.r0 * pl.wo : col.data();
+          const int64_t ldcol = pl.pointwise ? pl.p : cols;
+          for (int64_t gi = 0; gi < pl.g.groups; ++gi)
+            gemm(true, false, pl.kg, cols, pl.og, 1.f, weight + gi * pl.og * pl.kg, pl.kg,
+                 gm + gi * pl.og * ldg, ldg, 0.f, cm + gi * pl.kg * ldcol, ldcol);
+          if (!pl.pointwise)
+            for (int64_t j = 0; j < tl.images; ++j)
+              col2im_rows_add(cm + j * pl.p, ldcol, pl.g, tl.r0, tl.r1,
+                              grad_x + (tl.n + j) * pl.in_size);
+        });
       }
     }
   }

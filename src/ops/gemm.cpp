@@ -10,6 +10,10 @@
 #include "soma/core/error.hpp"
 #include "soma/tensor/eigen_view.hpp"
 
+#if SOMA_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
 namespace soma {
 
 namespace {
@@ -34,12 +38,64 @@ void product_into(StridedMap& c, const A& a, const B& b, float alpha, float beta
   }
 }
 
-// C[i0:i1, j0:j1] = alpha * op(A)[i0:i1, :] * op(B)[:, j0:j1] + beta * C[i0:i1, j0:j1].
+#if SOMA_HAVE_DNNL
+// oneDNN's sgemm threads with OpenMP on its own; soma's results must not depend on the thread
+// count, so every call runs single-threaded: nthreads-var is a per-task ICV, set to 1 around the
+// call (and restored) in the calling task only.
+class SerialOmpScope {
+ public:
+  SerialOmpScope() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+  ~SerialOmpScope() { omp_set_num_threads(saved_); }
+  SerialOmpScope(const SerialOmpScope&) = delete;
+  SerialOmpScope& operator=(const SerialOmpScope&) = delete;
+
+ private:
+  int saved_;
+};
+#endif
+
+// C[i0:i1, j0:j1] = alpha * op(A)[i0:i1, :] * op(B)[:, j0:j1] + beta * C[i0:i1, j0:j1],
+// single-threaded, with the configured backend.
 void gemm_block(bool ta, bool tb, int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t k,
                 float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
                 float* c, int64_t ldc) {
   const int64_t mb = i1 - i0, nb = j1 - j0;
-  StridedMap cm(c + i0 * ldc + j0, mb, nb, Stride(ldc));
+  const float* ab = ta ? a + i0 : a + i0 * lda;  // rows i0..i1 of op(A)
+  const float* bb = tb ? b + j0 * ldb : b + j0;  // columns j0..j1 of op(B)
+#if SOMA_HAVE_DNNL
+  if (k > 0) {
+    SerialOmpScope serial;
+    const dnnl_status_t st = dnnl_sgemm(ta ? 'T' : 'N', tb ? 'T' : 'N', mb, nb, k, alpha, ab, lda,
+                                        bb, ldb, beta, c + i0 * ldc + j0, ldc);
+    SOMA_ASSERT(st == dnnl_success, "dnnl_sgemm failed with status ", int(st));
+    return;
+  }
+#endif
+  gemm_eigen(ta, tb, mb, nb, k, alpha, ab, lda, bb, ldb, beta, c + i0 * ldc + j0, ldc);
+}
+
+// The partition: at most kMaxBlocks blocks, each at least kMinBlock rows (columns) wide and
+// kBlockMacs multiply-adds big. Every block is one backend call that packs its panels anew, so
+// blocks must be big: 16 blocks of 64x64x576 (the old rule) ran a conv layer's product at 57
+// GFLOP/s where one call runs it at 120-160.
+constexpr double kBlockMacs = double(1 << 24);
+constexpr int64_t kMaxBlocks = 8;
+constexpr int64_t kMinBlock = 64;
+
+}  // namespace
+
+const char* gemm_backend() {
+#if SOMA_HAVE_DNNL
+  return "onednn";
+#else
+  return "eigen";
+#endif
+}
+
+void gemm_eigen(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  StridedMap cm(c, m, n, Stride(ldc));
   if (k == 0) {
     if (beta == 0.f)
       cm.setZero();
@@ -47,23 +103,15 @@ void gemm_block(bool ta, bool tb, int64_t i0, int64_t i1, int64_t j0, int64_t j1
       cm *= beta;
     return;
   }
-  // A sub-block: rows i0..i1 of op(A).
-  const ConstStridedMap an(a + i0 * lda, ta ? 0 : mb, ta ? 0 : k, Stride(lda));
-  const ConstStridedMap at(a + i0, ta ? k : 0, ta ? mb : 0, Stride(lda));
-  const ConstStridedMap bn(b + j0, tb ? 0 : k, tb ? 0 : nb, Stride(ldb));
-  const ConstStridedMap bt(b + j0 * ldb, tb ? nb : 0, tb ? k : 0, Stride(ldb));
+  const ConstStridedMap an(a, ta ? 0 : m, ta ? 0 : k, Stride(lda));
+  const ConstStridedMap at(a, ta ? k : 0, ta ? m : 0, Stride(lda));
+  const ConstStridedMap bn(b, tb ? 0 : k, tb ? 0 : n, Stride(ldb));
+  const ConstStridedMap bt(b, tb ? n : 0, tb ? k : 0, Stride(ldb));
   if (!ta && !tb) product_into(cm, an, bn, alpha, beta);
   if (!ta && tb) product_into(cm, an, bt.transpose(), alpha, beta);
   if (ta && !tb) product_into(cm, at.transpose(), bn, alpha, beta);
   if (ta && tb) product_into(cm, at.transpose(), bt.transpose(), alpha, beta);
 }
-
-// Below this many multiply-adds one block is used (thread start-up would dominate).
-constexpr double kParallelFlops = 1 << 20;
-constexpr int64_t kMaxBlocks = 16;
-constexpr int64_t kMinBlock = 32;
-
-}  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
@@ -78,7 +126,8 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alp
   const bool split_rows = m >= n;
   const int64_t dim = split_rows ? m : n;
   int64_t blocks = 1;
-  if (flops >= kParallelFlops) blocks = std::clamp<int64_t>(dim / kMinBlock, 1, kMaxBlocks);
+  blocks = std::clamp<int64_t>(std::min<int64_t>(dim / kMinBlock, int64_t(flops / kBlockMacs)), 1,
+                               kMaxBlocks);
   if (blocks == 1) {
     gemm_block(trans_a, trans_b, 0, m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;

@@ -76,11 +76,117 @@ void check_params(const NeuronScanParams& p) {
               "membrane output goes with reset none");
 }
 
+// Spike output (LIF/IF) or ReLU analog output (LIAF) with a Heaviside fire: the same
+// operations as the general loop below, element by element in one pass (no stack round trips
+// between stages, no per-block calls).
+template <bool kAnalog>
+void scan_forward_fused(const NeuronScanParams& p, const ScanShape& shape, const ChargeCoeffs& k,
+                        const float* x, float* y, float* h) {
+  const Blocks bl = make_blocks(shape);
+  const int64_t T = shape.T, E = bl.E;
+  const int64_t items = bl.count();
+  const float th = p.v_threshold, vr = p.v_reset, shift = p.activation_shift;
+  const ResetMode mode = p.reset;
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t ch = bl.channel(item), off = bl.offset(item), n = bl.length(item);
+    const float a = k.a[ch], b = k.b[ch], c = k.c[ch];
+    alignas(64) float v[kScanBlock];
+    std::fill(v, v + n, vr);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* xt = x + t * E + off;
+      float* yt = y + t * E + off;
+      float* ht = h ? h + t * E + off : nullptr;
+      if (mode == ResetMode::kHard) {
+        for (int64_t i = 0; i < n; ++i) {
+          const float hv = a * v[i] + b * xt[i] + c;
+          const float sv = hv >= th ? 1.f : 0.f;
+          if (ht) ht[i] = hv;
+          yt[i] = kAnalog ? activation_forward(Activation::kRelu, hv - shift) : sv;
+          v[i] = hv * (1.f - sv) + vr * sv;
+        }
+      } else {
+        for (int64_t i = 0; i < n; ++i) {
+          const float hv = a * v[i] + b * xt[i] + c;
+          const float sv = hv >= th ? 1.f : 0.f;
+          if (ht) ht[i] = hv;
+          yt[i] = kAnalog ? activation_forward(Activation::kRelu, hv - shift) : sv;
+          v[i] = hv - th * sv;
+        }
+      }
+    }
+  }
+}
+
+// Spike output, Heaviside fire, no coefficient gradients: the general backward's operations
+// fused per element; the surrogate kind and the reset variant are compile-time constants so the
+// loop has no control flow and vectorizes.
+template <SurrogateKind kKind, bool kHard, bool kResetGrad, bool kAnalog>
+void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
+                         const ChargeCoeffs& k, const float* h, const float* grad_y,
+                         float* grad_x) {
+  const Blocks bl = make_blocks(shape);
+  const int64_t T = shape.T, E = bl.E;
+  const int64_t items = bl.count();
+  const float param = p.surrogate.param;
+  const float vr = p.v_reset, th = p.v_threshold, shift = p.activation_shift;
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < items; ++item) {
+    const int64_t ch = bl.channel(item), off = bl.offset(item), n = bl.length(item);
+    const float a = k.a[ch], b = k.b[ch];
+    const Surrogate sgf{kKind, param};
+    alignas(64) float gv[kScanBlock];
+    std::fill(gv, gv + n, 0.f);
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const float* __restrict ht = h + t * E + off;
+      const float* __restrict gyt = grad_y + t * E + off;
+      float* __restrict gxt = grad_x + t * E + off;
+      for (int64_t i = 0; i < n; ++i) {
+        const float hv = ht[i];
+        const float sg = sgf.grad(hv - th);
+        float gyh = kAnalog ? gyt[i] * activation_grad(Activation::kRelu, hv - shift) : gyt[i] * sg;
+        const float sv = hv >= th ? 1.f : 0.f;
+        const float dvdh = kHard ? (kResetGrad ? (1.f - sv) + (vr - hv) * sg : 1.f - sv)
+                                 : (kResetGrad ? 1.f - th * sg : 1.f);
+        gyh += gv[i] * dvdh;
+        gxt[i] = b * gyh;
+        gv[i] = a * gyh;
+      }
+    }
+  }
+}
+
+template <SurrogateKind kKind, bool kAnalog>
+void scan_backward_spike_dispatch(const NeuronScanParams& p, const ScanShape& shape,
+                                  const ChargeCoeffs& k, const float* h, const float* grad_y,
+                                  float* grad_x) {
+  const bool hard = p.reset == ResetMode::kHard, rg = !p.detach_reset;
+  if (hard && rg) scan_backward_spike<kKind, true, true, kAnalog>(p, shape, k, h, grad_y, grad_x);
+  if (hard && !rg) scan_backward_spike<kKind, true, false, kAnalog>(p, shape, k, h, grad_y, grad_x);
+  if (!hard && rg) scan_backward_spike<kKind, false, true, kAnalog>(p, shape, k, h, grad_y, grad_x);
+  if (!hard && !rg)
+    scan_backward_spike<kKind, false, false, kAnalog>(p, shape, k, h, grad_y, grad_x);
+}
+
+// The fused paths cover spike output and ReLU analog output with a Heaviside fire and a reset.
+bool fused_scan(const NeuronScanParams& p) {
+  const bool out_ok = p.output == NeuronOutput::kSpike ||
+                      (p.output == NeuronOutput::kAnalog && p.activation == Activation::kRelu);
+  return out_ok && !p.spike_primitive && p.reset != ResetMode::kNone;
+}
+
 }  // namespace
 
 void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
                          const ChargeCoeffs& k, const float* x, float* y, float* h) {
   check_params(p);
+  if (fused_scan(p)) {
+    if (p.output == NeuronOutput::kAnalog)
+      scan_forward_fused<true>(p, shape, k, x, y, h);
+    else
+      scan_forward_fused<false>(p, shape, k, x, y, h);
+    return;
+  }
   const Blocks bl = make_blocks(shape);
   const int64_t T = shape.T, E = bl.E;
   const int64_t items = bl.count();
@@ -118,6 +224,16 @@ void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,
   check_params(p);
   const bool want_coeffs = coeff_grads != nullptr;
   SOMA_ASSERT(!want_coeffs || x != nullptr, "coefficient gradients need x");
+  if (fused_scan(p) && !want_coeffs) {
+    const bool analog = p.output == NeuronOutput::kAnalog;
+    with_surrogate_kind(p.surrogate.kind, [&](auto kind) {
+      if (analog)
+        scan_backward_spike_dispatch<decltype(kind)::value, true>(p, shape, k, h, grad_y, grad_x);
+      else
+        scan_backward_spike_dispatch<decltype(kind)::value, false>(p, shape, k, h, grad_y, grad_x);
+    });
+    return;
+  }
   const Blocks bl = make_blocks(shape);
   const int64_t T = shape.T, E = bl.E;
   const int64_t items = bl.count();

@@ -5,15 +5,13 @@
 #include <new>
 
 #include "soma/core/error.hpp"
+#include "soma/tensor/allocator.hpp"
 
 namespace soma {
 
 std::shared_ptr<float[]> alloc_floats(int64_t n) {
-  // Round up to whole cache lines; aligned_alloc requires a multiple of the alignment.
-  const size_t bytes = ((static_cast<size_t>(n > 0 ? n : 1) * sizeof(float) + 63) / 64) * 64;
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::shared_ptr<float[]>(static_cast<float*>(p), [](float* q) { std::free(q); });
+  void* p = cached_alloc(static_cast<size_t>(n > 0 ? n : 0) * sizeof(float));
+  return std::shared_ptr<float[]>(static_cast<float*>(p), [](float* q) { cached_free(q); });
 }
 
 Tensor::Tensor(const Shape& shape) : Tensor(empty(shape)) { zero(); }

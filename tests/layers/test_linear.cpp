@@ -2,6 +2,7 @@
 
 #include "layers/stateless_util.hpp"
 #include "soma/core/threads.hpp"
+#include "soma/core/rng.hpp"
 #include "soma/layers/linear.hpp"
 #include "support/gradcheck.hpp"
 
@@ -86,4 +87,41 @@ TEST_CASE("linear is bit-identical with 1 and 2 threads", "[layers][linear][thre
   CHECK(max_abs_diff(gx[0], gx[1]) == 0.f);
   CHECK(max_abs_diff(gw[0], gw[1]) == 0.f);
   CHECK(max_abs_diff(gb[0], gb[1]) == 0.f);
+}
+
+TEST_CASE("linear picks the spike-aware path by density; both paths agree", "[layers][linear][sparse]") {
+  // Spikes at density 0.05 (auto: sparse forward and weight gradient), 0.2 (sparse forward,
+  // dense weight gradient) and 0.5 (dense); `always` and `never` force one path.
+  for (const double nominal : {0.05, 0.2, 0.5}) {
+    Tensor x(Shape{4, 3, 40});
+    Rng rng(21);
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] = rng.uniform(0.f, 1.f) < nominal ? 1.f : 0.f;
+    const double density = nonzero_density(x.data(), x.numel());
+    INFO("density " << density);
+    Tensor gy = random_tensor(Shape{4, 3, 70}, 22);  // 70 outputs >= kSparseLinearMinOutputs
+    std::vector<Tensor> ys, gxs, gws, gbs;
+    for (const char* mode : {"auto", "always", "never"}) {
+      auto layer = build_layer(std::string("{type: linear, out_features: 70, sparse: ") + mode + "}",
+                               {Shape{40}});
+      BoundLayer b = bind_for_test(*layer, 5);
+      RunContext ctx;
+      ys.push_back(layer->forward(x, ctx));
+      const bool sparse = static_cast<LinearLayer&>(*layer).last_forward_sparse();
+      if (std::string(mode) == "auto") CHECK(sparse == (density <= kSparseLinearMaxDensity));
+      if (std::string(mode) == "always") CHECK(sparse);
+      if (std::string(mode) == "never") CHECK_FALSE(sparse);
+      gxs.push_back(layer->backward(gy, ctx));
+      gws.push_back(b.params[0].grad.clone());
+      gbs.push_back(b.params[1].grad.clone());
+    }
+    for (int k = 1; k < 3; ++k) {
+      for (int64_t i = 0; i < ys[0].numel(); ++i) REQUIRE(ys[k][i] == Approx(ys[0][i]).margin(1e-5));
+      for (int64_t i = 0; i < gws[0].numel(); ++i) REQUIRE(gws[k][i] == Approx(gws[0][i]).margin(1e-5));
+      CHECK(gxs[k].shape() == gxs[0].shape());
+      for (int64_t i = 0; i < gxs[0].numel(); ++i) REQUIRE(gxs[k][i] == gxs[0][i]);  // same gemm
+      for (int64_t i = 0; i < gbs[0].numel(); ++i) REQUIRE(gbs[k][i] == gbs[0][i]);
+    }
+  }
+  CHECK_THROWS_AS(build_layer("{type: linear, out_features: 3, sparse: maybe}", {Shape{4}}),
+                  ConfigError);
 }

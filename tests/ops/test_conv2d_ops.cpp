@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <vector>
 
 #include "soma/core/rng.hpp"
@@ -117,4 +118,95 @@ TEST_CASE("max pooling picks the first maximum and routes the gradient there", "
   std::vector<float> gy{10.f, 20.f};
   maxpool2d_backward(gy.data(), arg.data(), 1, g, gx.data());
   CHECK(gx == std::vector<float>{0, 10, 20, 0, 0, 0, 0, 0});
+}
+
+namespace {
+
+// The backward from the definition, in double: grad_w, grad_x of sum(grad_y * conv(x, w)).
+void naive_conv_backward(const std::vector<float>& x, const std::vector<float>& gy, int64_t batch,
+                         const Conv2dGeometry& g, const std::vector<float>& w,
+                         std::vector<double>& gx, std::vector<double>& gw) {
+  const int64_t ho = g.h_out(), wo = g.w_out(), cg = g.c / g.groups, og = g.o / g.groups;
+  gx.assign(x.size(), 0.0);
+  gw.assign(w.size(), 0.0);
+  for (int64_t n = 0; n < batch; ++n)
+    for (int64_t o = 0; o < g.o; ++o)
+      for (int64_t i = 0; i < ho; ++i)
+        for (int64_t j = 0; j < wo; ++j) {
+          const double gv = gy[((n * g.o + o) * ho + i) * wo + j];
+          const int64_t grp = o / og;
+          for (int64_t c = 0; c < cg; ++c)
+            for (int64_t a = 0; a < g.kh; ++a)
+              for (int64_t e = 0; e < g.kw; ++e) {
+                const int64_t ih = i * g.sh - g.ph + a * g.dh, iw = j * g.sw - g.pw + e * g.dw;
+                if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+                const int64_t wi = ((o * cg + c) * g.kh + a) * g.kw + e;
+                const int64_t xi = ((n * g.c + grp * cg + c) * g.h + ih) * g.w + iw;
+                gw[wi] += gv * x[xi];
+                gx[xi] += gv * w[wi];
+              }
+        }
+}
+
+}  // namespace
+
+TEST_CASE("conv2d tiles (row bands, image groups) give the definition's results",
+          "[ops][conv2d][tiles]") {
+  const std::vector<Conv2dGeometry> cases = {
+      geom(3, 9, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),  // padded 3x3
+      geom(4, 7, 9, 6, 3, 3, 2, 1, 1, 0, 1, 1, 2),  // stride, groups
+      geom(5, 6, 6, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),  // pointwise
+  };
+  const int64_t batch = 5;
+  for (const auto& g : cases) {
+    const int64_t k_bytes = g.c * g.kh * g.kw * 4;
+    const int64_t p = g.h_out() * g.w_out();
+    // 1 row per tile, 2 rows per tile, 2 images per tile, all images in one tile.
+    for (const int64_t tile : {k_bytes, 2 * k_bytes * g.w_out(), 2 * k_bytes * p, kConvTileBytes}) {
+      const ConvTiling t = conv2d_tiling(g, batch, tile);
+      if (!g.is_pointwise() && tile == k_bytes) CHECK((t.images == 1 && t.rows == 1));
+      if (!g.is_pointwise() && tile == 2 * k_bytes * p) CHECK(t.images == 2);
+      auto x = rand_vec(batch * g.c * g.h * g.w, 1), w = rand_vec(g.o * g.k_group(), 2);
+      auto b = rand_vec(g.o, 3), gy = rand_vec(batch * g.o * p, 4);
+      std::vector<float> y(batch * g.o * p), gx(x.size(), 7.f), gw(w.size(), 0.5f), gb(g.o, 0.f);
+      conv2d_forward(x.data(), batch, g, w.data(), b.data(), y.data(), tile);
+      conv2d_backward(x.data(), gy.data(), batch, g, w.data(), gx.data(), gw.data(), gb.data(),
+                      tile);
+      const auto ref = naive_conv(x, batch, g, w, b);
+      std::vector<double> rgx, rgw;
+      naive_conv_backward(x, gy, batch, g, w, rgx, rgw);
+      float ey = 0.f, egx = 0.f, egw = 0.f;
+      for (size_t i = 0; i < y.size(); ++i) ey = std::max(ey, std::fabs(y[i] - ref[i]));
+      for (size_t i = 0; i < gx.size(); ++i) egx = std::max(egx, float(std::fabs(gx[i] - rgx[i])));
+      for (size_t i = 0; i < gw.size(); ++i)
+        egw = std::max(egw, float(std::fabs(gw[i] - 0.5 - rgw[i])));
+      INFO("c=" << g.c << " k=" << g.kh << " tile=" << tile << " images=" << t.images
+                << " rows=" << t.rows);
+      CHECK(ey < 1e-5f);
+      CHECK(egx < 1e-5f);
+      CHECK(egw < 1e-4f);
+    }
+  }
+}
+
+TEST_CASE("conv2d tiles are bit-identical with 1 and 2 threads", "[ops][conv2d][threads]") {
+  const Conv2dGeometry g = geom(6, 12, 12, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+  const int64_t batch = 11, p = g.h_out() * g.w_out();
+  auto x = rand_vec(batch * g.c * g.h * g.w, 5), w = rand_vec(g.o * g.k_group(), 6);
+  auto gy = rand_vec(batch * g.o * p, 7);
+  const int saved = num_threads();
+  for (const int64_t tile : {int64_t(6 * 9 * 4 * 12 * 3), int64_t(6 * 9 * 4 * p * 3)}) {
+    std::vector<std::vector<float>> runs;
+    for (int threads : {1, 2}) {
+      set_num_threads(threads);
+      std::vector<float> y(batch * g.o * p), gx(x.size()), gw(w.size(), 0.f);
+      conv2d_forward(x.data(), batch, g, w.data(), nullptr, y.data(), tile);
+      conv2d_backward(x.data(), gy.data(), batch, g, w.data(), gx.data(), gw.data(), nullptr, tile);
+      y.insert(y.end(), gx.begin(), gx.end());
+      y.insert(y.end(), gw.begin(), gw.end());
+      runs.push_back(y);
+    }
+    CHECK(runs[0] == runs[1]);
+  }
+  set_num_threads(saved);
 }

@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <limits>
+#include <tuple>
 #include <vector>
 
 #include "soma/core/rng.hpp"
@@ -78,4 +81,48 @@ TEST_CASE("gemm gives bit-identical results with 1 and 2 threads", "[ops][gemm][
     CHECK(c1 == c2);
   }
   set_num_threads(saved);
+}
+
+TEST_CASE("gemm backend agrees with the Eigen reference at SNN shapes", "[ops][gemm][backend]") {
+  INFO("backend " << gemm_backend());
+  struct Case {
+    bool ta, tb;
+    int64_t m, n, k;
+  };
+  for (const Case& cs : {Case{false, true, 640, 80, 2312}, Case{true, false, 80, 231, 640},
+                         Case{false, false, 64, 1024, 576}, Case{false, true, 64, 576, 1024},
+                         Case{true, false, 576, 256, 64}, Case{false, false, 64, 4096, 18}}) {
+    const int64_t lda = cs.ta ? cs.m : cs.k, ldb = cs.tb ? cs.k : cs.n;
+    auto a = rand_vec(cs.m * cs.k, 7), b = rand_vec(cs.k * cs.n, 8);
+    auto c = rand_vec(cs.m * cs.n, 9), ref = c;
+    gemm(cs.ta, cs.tb, cs.m, cs.n, cs.k, 0.5f, a.data(), lda, b.data(), ldb, 1.f, c.data(), cs.n);
+    gemm_eigen(cs.ta, cs.tb, cs.m, cs.n, cs.k, 0.5f, a.data(), lda, b.data(), ldb, 1.f,
+               ref.data(), cs.n);
+    float err = 0.f;
+    for (size_t i = 0; i < c.size(); ++i) err = std::max(err, std::fabs(c[i] - ref[i]));
+    INFO("m=" << cs.m << " n=" << cs.n << " k=" << cs.k);
+    CHECK(err < 1e-5f * std::sqrt(float(cs.k)) * 4.f);
+  }
+}
+
+TEST_CASE("gemm is thread-count invariant in every calling context", "[ops][gemm][threads]") {
+  // A big single product, a product too small to split, and products called from inside a
+  // parallel loop (as conv2d does): the backend must never thread on its own.
+  const int saved = num_threads();
+  const int64_t m = 96, n = 2000, k = 700;
+  auto a = rand_vec(m * k, 10), b = rand_vec(k * n, 11);
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    std::vector<float> out(3 * m * n);
+    gemm(false, false, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, out.data(), n);
+    gemm(true, false, 8, 60, m, 1.f, a.data(), k, b.data(), n, 0.f, out.data() + m * n, 60);
+#pragma omp parallel for schedule(static)
+    for (int64_t r = 0; r < 4; ++r)
+      gemm(false, true, m / 4, 500, k, 1.f, a.data() + r * (m / 4) * k, k, b.data(), k, 0.f,
+           out.data() + 2 * m * n + r * (m / 4) * 500, 500);
+    return out;
+  };
+  const auto one = run(1), two = run(2);
+  set_num_threads(saved);
+  CHECK(one == two);
 }

@@ -4,8 +4,13 @@
 //   W [O, I] ~ kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(I), 1/sqrt(I))  (PyTorch's default)
 //   b [O]    ~ U(-1/sqrt(I), 1/sqrt(I))
 //
-// YAML: {type: linear, out_features: O (required, > 0), bias: true}
+// YAML: {type: linear, out_features: O (required, > 0), bias: true, sparse: auto}
 // The per-step input must be a vector [I]; put a `flatten` layer after conv/pool layers.
+// sparse (spike-aware products, ops/sparse_linear.hpp): auto = measure the input's density every
+// forward; with at least 64 outputs and density <= kSparseLinearMaxDensity (0.25) the forward
+// product, and with density <= kSparseWeightGradMaxDensity (0.15) also the weight gradient, are
+// computed from the input's nonzeros only (binary spikes: gathers and adds); always / never force
+// one path for both. Results equal the dense path up to float summation order.
 #pragma once
 
 #include <memory>
@@ -13,12 +18,16 @@
 
 #include "soma/core/config_node.hpp"
 #include "soma/layers/layer.hpp"
+#include "soma/ops/sparse_linear.hpp"
 
 namespace soma {
 
+enum class SparseMode { kAuto, kAlways, kNever };
+
 class LinearLayer : public Layer {
  public:
-  LinearLayer(int64_t in_features, int64_t out_features, bool bias);
+  LinearLayer(int64_t in_features, int64_t out_features, bool bias,
+              SparseMode sparse = SparseMode::kAuto);
 
   std::string_view type() const override { return "linear"; }
   Shape output_shape(const Shape& in) const override;
@@ -28,11 +37,17 @@ class LinearLayer : public Layer {
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
   int64_t synaptic_ops_per_step(const Shape& in) const override;
 
+  // True when the last forward took the sparse path (for tests and benchmarks).
+  bool last_forward_sparse() const { return last_sparse_; }
+
  private:
   int64_t in_, out_;
   bool has_bias_;
+  SparseMode sparse_mode_;
+  bool last_sparse_ = false;
   Tensor weight_, grad_weight_, bias_, grad_bias_;
-  Tensor x_;  // cache: the input window (training only)
+  Tensor x_;           // cache: the input window (training, dense weight gradient)
+  SparseRows x_rows_;  // cache: its nonzeros (training, sparse weight gradient)
 };
 
 std::unique_ptr<Layer> make_linear(const ConfigNode& config, const std::vector<Shape>& in);

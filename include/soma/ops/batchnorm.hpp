@@ -9,7 +9,8 @@
 //             grad_x = gamma * inv_std / n * (n * grad_y - sum grad_y - x_hat * sum grad_y x_hat)
 //   backward (eval statistics, a fixed affine map): grad_x = gamma * inv_std_running * grad_y
 // gamma/beta may be null (affine: false): gamma = 1, beta = 0.
-// Channels run in parallel; each channel's sums are serial in double (thread-count invariant).
+// Channel sums are in double in 8 fixed lanes (vectorized; thread-count invariant); channels run
+// in parallel, the normalising pass over (image, channel) planes.
 #pragma once
 
 #include <cstdint>

@@ -11,7 +11,14 @@
 //   y_g [O/g, Ho*Wo] = W_g [O/g, K] * col_g [K, Ho*Wo],   K = C/g*kh*kw
 // (measured ~7x faster than pixels-on-rows, /work/shared/bench/ceiling/eigen_ceiling.cpp).
 // col rows are ordered (c, a, e), matching the weight layout. 1x1 kernels with stride 1 and no
-// padding skip im2col (col = x). Images run in parallel (OpenMP); each image's product is serial.
+// padding skip im2col (col = x).
+// Tiling (conv2d_tiling): the col matrix is built per tile of about tile_bytes (512 KiB), so it
+// is still in L2 when the gemm reads it: a tile is a band of output rows of one image when one
+// image's col matrix is larger, else several whole images side by side ([K, images*P]; the
+// product goes through a [O, images*P] temporary, and for the backward grad_y is gathered the
+// same way), which turns the tiny per-image products of deep layers (P = 16..64) into one
+// reasonable gemm. Tiles run in parallel (OpenMP); each tile's products are serial. The tiling is
+// a function of the geometry and batch only.
 //
 // Backward:
 //   grad_W_g += sum_n grad_y_g(n) col_g(n)^T   accumulated per fixed chunk of images, the chunk
@@ -21,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace soma {
 
@@ -42,17 +50,33 @@ struct Conv2dGeometry {
   }
 };
 
+inline constexpr int64_t kConvTileBytes = int64_t(512) << 10;
+
+// images > 1: tiles of that many whole images; else tiles of `rows` output rows of one image.
+struct ConvTiling {
+  int64_t images = 1;
+  int64_t rows = 0;
+};
+ConvTiling conv2d_tiling(const Conv2dGeometry& g, int64_t batch,
+                         int64_t tile_bytes = kConvTileBytes);
+
 // col [C*kh*kw, Ho*Wo] from one image x [C, H, W] (zeros where the window leaves the image).
 void im2col(const float* x, const Conv2dGeometry& g, float* col);
 // The adjoint: x [C, H, W] += scatter of col [C*kh*kw, Ho*Wo].
 void col2im_add(const float* col, const Conv2dGeometry& g, float* x);
+// The same for output rows [r0, r1) only: col [C*kh*kw, (r1-r0)*Wo] with row stride ldcol.
+void im2col_rows(const float* x, const Conv2dGeometry& g, int64_t r0, int64_t r1, float* col,
+                 int64_t ldcol);
+void col2im_rows_add(const float* col, int64_t ldcol, const Conv2dGeometry& g, int64_t r0,
+                     int64_t r1, float* x);
 
-// bias may be null.
+// bias may be null. tile_bytes: see "Tiling" (tests pass small values to exercise every case).
 void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& g, const float* weight,
-                    const float* bias, float* y);
+                    const float* bias, float* y, int64_t tile_bytes = kConvTileBytes);
 
 // grad_x is overwritten; grad_weight and grad_bias accumulate. Any of the three may be null.
 void conv2d_backward(const float* x, const float* grad_y, int64_t batch, const Conv2dGeometry& g,
-                     const float* weight, float* grad_x, float* grad_weight, float* grad_bias);
+                     const float* weight, float* grad_x, float* grad_weight, float* grad_bias,
+                     int64_t tile_bytes = kConvTileBytes);
 
 }  // namespace soma

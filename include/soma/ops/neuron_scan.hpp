@@ -42,7 +42,7 @@ namespace soma {
 enum class ResetMode { kHard, kSoft, kNone };
 enum class NeuronOutput { kSpike, kAnalog, kMembrane };
 
-inline constexpr int64_t kScanBlock = 256;
+inline constexpr int64_t kScanBlock = 2048;
 
 struct NeuronScanParams {
   float v_threshold = 1.f;

@@ -54,7 +54,7 @@ class Tensor {
   Shape shape_;
 };
 
-// Allocates n floats, 64-byte aligned, uninitialised.
+// Allocates n floats, 64-byte aligned, uninitialised, from the caching allocator (allocator.hpp).
 std::shared_ptr<float[]> alloc_floats(int64_t n);
 
 }  // namespace soma

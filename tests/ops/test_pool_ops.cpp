@@ -1,0 +1,83 @@
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "soma/core/rng.hpp"
+#include "soma/ops/pool.hpp"
+
+using namespace soma;
+
+namespace {
+
+// Naive window scan: candidates row-major, strict >, ties keep the first.
+void naive_max(const std::vector<float>& x, int64_t planes, const Pool2dGeometry& g,
+               std::vector<float>& y, std::vector<int32_t>& am) {
+  const int64_t ho = g.h_out(), wo = g.w_out();
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < ho; ++i)
+      for (int64_t j = 0; j < wo; ++j) {
+        float best = -std::numeric_limits<float>::infinity();
+        int32_t idx = int32_t((i * g.sh) * g.w + j * g.sw);
+        for (int64_t a = 0; a < g.kh; ++a)
+          for (int64_t e = 0; e < g.kw; ++e) {
+            const int64_t r = i * g.sh + a, c = j * g.sw + e;
+            if (x[p * g.h * g.w + r * g.w + c] > best) {
+              best = x[p * g.h * g.w + r * g.w + c];
+              idx = int32_t(r * g.w + c);
+            }
+          }
+        y[p * ho * wo + i * wo + j] = best;
+        am[p * ho * wo + i * wo + j] = idx;
+      }
+}
+
+}  // namespace
+
+TEST_CASE("2x2 pooling fast paths match the window definition, ties included", "[ops][pool]") {
+  Pool2dGeometry g;
+  g.h = 6;
+  g.w = 10;  // also odd sizes below
+  g.kh = g.kw = g.sh = g.sw = 2;
+  for (int64_t h : {6, 7}) {
+    g.h = h;
+    g.w = h + 3;
+    const int64_t planes = 5, n = planes * g.h * g.w, m = planes * g.h_out() * g.w_out();
+    Rng rng(3);
+    std::vector<float> x(n);
+    // Binary inputs (spikes) make ties everywhere; then analog values.
+    // Rounds: binary, analog, and special values (NaN, -inf, ties of -inf) mixed in.
+    for (int round = 0; round < 3; ++round) {
+      for (auto& v : x) {
+        v = round == 0 ? (rng.uniform(0.f, 1.f) < 0.3f ? 1.f : 0.f) : rng.uniform(-1.f, 1.f);
+        if (round == 2) {
+          const float u = rng.uniform(0.f, 1.f);
+          if (u < 0.3f) v = -std::numeric_limits<float>::infinity();
+          else if (u < 0.45f) v = std::numeric_limits<float>::quiet_NaN();
+        }
+      }
+      std::vector<float> y(m), yr(m), ya(m);
+      std::vector<int32_t> am(m), amr(m);
+      maxpool2d_forward(x.data(), planes, g, y.data(), am.data());
+      naive_max(x, planes, g, yr, amr);
+      for (int64_t i = 0; i < m; ++i)
+        REQUIRE((y[i] == yr[i] || (std::isnan(y[i]) && std::isnan(yr[i]))));
+      CHECK(am == amr);
+      if (round == 2) continue;  // averages of NaN need no check
+      avgpool2d_forward(x.data(), planes, g, ya.data());
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t i = 0; i < g.h_out(); ++i)
+          for (int64_t j = 0; j < g.w_out(); ++j) {
+            const float* r = x.data() + p * g.h * g.w + 2 * i * g.w + 2 * j;
+            float s = 0.f;
+            s += r[0];
+            s += r[1];
+            s += r[g.w];
+            s += r[g.w + 1];
+            REQUIRE(ya[(p * g.h_out() + i) * g.w_out() + j] == s * 0.25f);
+          }
+    }
+  }
+}
