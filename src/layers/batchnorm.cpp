@@ -8,15 +8,41 @@
 
 namespace soma {
 
-BatchNormLayer::BatchNormLayer(const Shape& in, float eps, float momentum, bool affine)
-    : in_(in), eps_(eps), momentum_(momentum), affine_(affine) {
+BatchNormLayer::BatchNormLayer(const Shape& in, float eps, float momentum, bool affine,
+                               float gain)
+    : in_(in), eps_(eps), momentum_(momentum), affine_(affine), gain_(gain) {
   SOMA_CHECK_AS(ShapeError, in.rank() >= 1, "batchnorm: expected a per-step input [C, ...]");
   c_ = in[0];
   s_ = in.numel_from(1);
 }
 
+const float* BatchNormLayer::effective_gamma() {
+  if (gain_ == 1.f) return affine_ ? weight_.data() : nullptr;
+  gamma_eff_.resize(c_);
+  for (int64_t ch = 0; ch < c_; ++ch) gamma_eff_[ch] = gain_ * (affine_ ? weight_[ch] : 1.f);
+  return gamma_eff_.data();
+}
+
+void BatchNormLayer::eval_affine(std::vector<float>& scale, std::vector<float>& shift) const {
+  scale.resize(c_);
+  shift.resize(c_);
+  for (int64_t ch = 0; ch < c_; ++ch) {
+    const double g = double(gain_) * (affine_ ? weight_[ch] : 1.f);
+    const double sc = g / std::sqrt(double(running_var_[ch]) + double(eps_));
+    scale[ch] = static_cast<float>(sc);
+    shift[ch] = static_cast<float>((affine_ ? bias_[ch] : 0.f) - running_mean_[ch] * sc);
+  }
+}
+
+void BatchNormLayer::fold(std::vector<float> shift) {
+  SOMA_CHECK(static_cast<int64_t>(shift.size()) == c_, type(), " fold: ", shift.size(),
+             " shifts for ", c_, " channels");
+  fold_shift_ = std::move(shift);
+  folded_ = true;
+}
+
 Shape BatchNormLayer::output_shape(const Shape& in) const {
-  SOMA_CHECK_AS(ShapeError, in == in_, "batchnorm: expected per-step input ", in_.str(),
+  SOMA_CHECK_AS(ShapeError, in == in_, type(), ": expected per-step input ", in_.str(),
                 ", got ", in.str());
   return in;
 }
@@ -48,10 +74,26 @@ void BatchNormLayer::bind_buffers(const std::vector<BufferView>& views) {
 
 Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   const int64_t b = check_window(x, in_, type());
-  SOMA_ASSERT(running_mean_.defined(), "batchnorm: buffers not bound");
-  const float* gamma = affine_ ? weight_.data() : nullptr;
-  const float* beta = affine_ ? bias_.data() : nullptr;
+  SOMA_ASSERT(running_mean_.defined(), type(), ": buffers not bound");
   Tensor y = Tensor::empty(x.shape());
+  if (folded_) {
+    SOMA_CHECK(!ctx.training(), type(), " layer '", name(),
+               "' was folded into the preceding layer for inference; it cannot train");
+    const float* px = x.data();
+    float* py = y.data();
+#pragma omp parallel for schedule(static) if (b * c_ * s_ > (1 << 15))
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t ch = 0; ch < c_; ++ch) {
+        const float sh = fold_shift_[ch];
+        const int64_t o = (i * c_ + ch) * s_;
+        for (int64_t k = 0; k < s_; ++k) py[o + k] = px[o + k] + sh;
+      }
+    x_eval_ = Tensor();
+    x_hat_ = Tensor();
+    return y;
+  }
+  const float* gamma = effective_gamma();
+  const float* beta = affine_ ? bias_.data() : nullptr;
   if (!ctx.training()) {
     batchnorm_forward_eval(x.data(), b, c_, s_, gamma, beta, eps_, running_mean_.data(),
                            running_var_.data(), y.data());
@@ -61,7 +103,7 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
     return y;
   }
   const int64_t n = b * s_;
-  SOMA_CHECK_AS(ShapeError, n > 1, "batchnorm: training needs more than one value per channel, got ",
+  SOMA_CHECK_AS(ShapeError, n > 1, type(), ": training needs more than one value per channel, got ",
                 x.shape().str());
   std::vector<double> mean(c_), var(c_);
   x_hat_ = Tensor::empty(x.shape());
@@ -101,9 +143,20 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
 
 Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   const int64_t b = check_window(grad_y, in_, type());
+  SOMA_CHECK(!folded_, type(), " layer '", name(), "' is folded (inference only)");
   Tensor grad_x = Tensor::empty(grad_y.shape());
-  const float* gamma = affine_ ? weight_.data() : nullptr;
-  float* gg = affine_ ? grad_weight_.data() : nullptr;
+  const float* gamma = gain_ == 1.f ? (affine_ ? weight_.data() : nullptr) : gamma_eff_.data();
+  // The ops accumulate d/d(gamma_eff); gamma's gradient is gain times that.
+  std::vector<float> gg_eff;
+  float* gg = nullptr;
+  if (affine_) {
+    if (gain_ == 1.f) {
+      gg = grad_weight_.data();
+    } else {
+      gg_eff.assign(c_, 0.f);
+      gg = gg_eff.data();
+    }
+  }
   float* gb = affine_ ? grad_bias_.data() : nullptr;
   if (x_hat_.defined() && sync_comm_) {
     // [sum grad_y, sum grad_y x_hat] per channel over all ranks; the param grads take the local
@@ -121,10 +174,12 @@ Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
     batchnorm_backward_train(grad_y.data(), x_hat_.data(), inv_std_.data(), b, c_, s_, gamma,
                              grad_x.data(), gg, gb);
   } else {
-    SOMA_CHECK(x_eval_.defined(), "batchnorm: backward() called without a forward() before it");
+    SOMA_CHECK(x_eval_.defined(), type(), ": backward() called without a forward() before it");
     batchnorm_backward_eval(x_eval_.data(), grad_y.data(), b, c_, s_, gamma, eps_,
                             running_mean_.data(), running_var_.data(), grad_x.data(), gg, gb);
   }
+  if (!gg_eff.empty())
+    for (int64_t ch = 0; ch < c_; ++ch) grad_weight_[ch] += gain_ * gg_eff[ch];
   x_hat_ = Tensor();
   inv_std_ = Tensor();
   x_eval_ = Tensor();

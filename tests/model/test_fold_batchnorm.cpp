@@ -75,11 +75,14 @@ layers:
   // A folded tdbn is inference only.
   RunContext train;
   CHECK_THROWS(m->forward(x, train));
-  // Folding twice changes nothing further (tdbn already folded; batchnorm now identity-like).
+  // Folding twice changes nothing further: every norm is already folded.
   const FoldResult again = fold_batchnorm_into_conv(*m);
   const Tensor twice = eval(*m, x);
   CHECK(max_abs_diff(before, twice) <= 2e-5f * std::max(1.f, scale));
-  CHECK(again.folded.size() == 2);  // the two batchnorms fold again as identities
+  CHECK(again.folded.empty());
+  auto* bn = dynamic_cast<BatchNormLayer*>(const_cast<Layer*>(m->find("bn2")->layer.get()));
+  REQUIRE(bn);
+  CHECK(bn->folded());
 }
 
 TEST_CASE("folding skips convs whose output fans out", "[model][fold]") {

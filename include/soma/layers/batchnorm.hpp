@@ -6,6 +6,10 @@
 //             running_mean <- (1 - momentum) running_mean + momentum mu_B
 //             running_var  <- (1 - momentum) running_var  + momentum var_B n/(n-1)  (unbiased)
 //   eval:     y = gamma (x - running_mean) / sqrt(running_var + eps) + beta
+//   gain:     an output scale k fixed at construction, y = k gamma x_hat + beta (1 here; tdbn
+//             uses k = alpha * v_threshold, include/soma/layers/tdbn.hpp)
+//   folding:  fold(shift) after the scale has been folded into the preceding conv/linear
+//             (model/fold_batchnorm.hpp): y = x + shift_c in eval; training is then an error
 //   shapes:   x [T, N, C, ...] -> y of the same shape
 //   params:   weight (gamma) [C] = 1, bias (beta) [C] = 0, both without weight decay (affine only)
 //   buffers:  running_mean [C] = 0, running_var [C] = 1
@@ -29,7 +33,7 @@ namespace soma {
 
 class BatchNormLayer : public Layer {
  public:
-  BatchNormLayer(const Shape& in, float eps, float momentum, bool affine);
+  BatchNormLayer(const Shape& in, float eps, float momentum, bool affine, float gain = 1.f);
 
   std::string_view type() const override { return "batchnorm"; }
   Shape output_shape(const Shape& in) const override;
@@ -40,11 +44,27 @@ class BatchNormLayer : public Layer {
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
 
+  float eps() const { return eps_; }
+  float gain() const { return gain_; }
+  int64_t channels() const { return c_; }
+  // The eval map as y = scale_c x + shift_c (from gamma, beta, gain and the running statistics).
+  void eval_affine(std::vector<float>& scale, std::vector<float>& shift) const;
+  // After folding the scale into the preceding layer: y = x + shift_c in eval only.
+  void fold(std::vector<float> shift);
+  bool folded() const { return folded_; }
+
  private:
+  // gamma_eff = gain * gamma (nullptr when that is all ones), refreshed per forward.
+  const float* effective_gamma();
+
   Shape in_;
   int64_t c_, s_;  // channels, values per channel and sample (H*W)
   float eps_, momentum_;
   bool affine_;
+  float gain_;
+  std::vector<float> gamma_eff_;
+  bool folded_ = false;
+  std::vector<float> fold_shift_;
   Tensor weight_, grad_weight_, bias_, grad_bias_;
   Tensor running_mean_, running_var_;
   // cache (training): x_hat [T, N, ...] and 1/sqrt(var_B + eps) per channel; in eval mode the

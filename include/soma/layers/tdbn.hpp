@@ -18,7 +18,7 @@
 //   buffers: running_mean [C] = 0, running_var [C] = 1
 // Inference folding (model/fold_batchnorm.hpp): with s_c = lambda_c alpha v_th / sqrt(var + eps),
 // a preceding conv becomes W'_c = s_c W_c, b'_c = s_c (b_c - mu_c) + beta_c, and this layer an
-// identity (or a per-channel bias add, when the conv has no bias): fold().
+// identity (or a per-channel bias add, when the conv has no bias): BatchNormLayer::fold().
 //
 // YAML: {type: tdbn, alpha: 1.0, v_threshold: 1.0, eps: 1.0e-5, momentum: 0.1, affine: true}
 #pragma once
@@ -27,46 +27,25 @@
 #include <vector>
 
 #include "soma/core/config_node.hpp"
-#include "soma/layers/layer.hpp"
+#include "soma/layers/batchnorm.hpp"
 
 namespace soma {
 
-class TdBatchNormLayer : public Layer {
+// Batch norm with the output gain alpha * v_threshold (all the rest is BatchNormLayer's,
+// including synchronised statistics and folding).
+class TdBatchNormLayer : public BatchNormLayer {
  public:
   TdBatchNormLayer(const Shape& in, float alpha, float v_threshold, float eps, float momentum,
-                   bool affine);
+                   bool affine)
+      : BatchNormLayer(in, eps, momentum, affine, alpha * v_threshold), alpha_(alpha),
+        v_threshold_(v_threshold) {}
 
   std::string_view type() const override { return "tdbn"; }
-  Shape output_shape(const Shape& in) const override;
-  std::vector<ParamSpec> param_specs() const override;
-  void bind_params(const std::vector<ParamView>& views) override;
-  std::vector<BufferSpec> buffer_specs() const override;
-  void bind_buffers(const std::vector<BufferView>& views) override;
-  Tensor forward(const Tensor& x, RunContext& ctx) override;
-  Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
-
   float alpha() const { return alpha_; }
   float v_threshold() const { return v_threshold_; }
-  float eps() const { return eps_; }
-  int64_t channels() const { return c_; }
-  // The eval map as y = scale_c x + shift_c (from lambda, beta and the running statistics).
-  void eval_affine(std::vector<float>& scale, std::vector<float>& shift) const;
-  // After folding the scale into the preceding layer: y = x + shift_c in eval; training is then
-  // an error (the running statistics no longer describe this layer's input).
-  void fold(std::vector<float> shift);
-  bool folded() const { return folded_; }
 
  private:
-  Shape in_;
-  int64_t c_, s_;
-  float alpha_, v_threshold_, eps_, momentum_;
-  bool affine_;
-  Tensor weight_, grad_weight_, bias_, grad_bias_;
-  Tensor running_mean_, running_var_;
-  Tensor x_hat_, inv_std_, x_eval_;  // cache, as in batchnorm
-  std::vector<float> gamma_;         // lambda * alpha * v_threshold, per forward
-  bool folded_ = false;
-  std::vector<float> fold_shift_;
+  float alpha_, v_threshold_;
 };
 
 std::unique_ptr<Layer> make_tdbn(const ConfigNode& config, const std::vector<Shape>& in);

@@ -5,15 +5,11 @@
 // `batchnorm`, with the norm's eval map y_c = s_c (x_c - mu_c) + beta_c,
 //   s_c = lambda_c k / sqrt(running_var_c + eps),  k = alpha v_threshold (tdbn) or 1 (batchnorm):
 //   W'_c = s_c W_c  (output channel / row c),   b'_c = s_c (b_c - mu_c) + beta_c
-// computed in double. When the conv has a bias, b' goes there and the norm becomes an identity;
-// otherwise the norm becomes the per-channel shift y = x + b'_c (tdbn: fold(); batchnorm: its
-// statistics are set to mean 0, var 1 - eps, weight 1, bias b', which is y = x + b' up to one
-// float rounding of 1/sqrt(1 - eps + eps)). A batchnorm without affine parameters and a conv
-// without bias cannot hold the shift: that pair is skipped (listed in `skipped`).
-// The model is for inference afterwards: a folded tdbn refuses training, and every folded
+// computed as the norm's eval map y = scale_c x + shift_c (BatchNormLayer::eval_affine). When the
+// conv has a bias, b' goes there and the norm becomes an identity; otherwise the norm becomes the
+// per-channel shift y = x + b'_c (BatchNormLayer::fold()).
+// The model is for inference afterwards: a folded norm refuses training, and every folded
 // network gives the same eval outputs as before up to float rounding (tested).
-// batchnorm exposes no eps accessor; its eps is recovered by probing its eval map with unit
-// statistics (1/y^2 - 1 from y = 1/sqrt(1 + eps), good to ~1e-7).
 #pragma once
 
 #include <string>
