@@ -31,7 +31,8 @@ Shape Conv2dLayer::output_shape(const Shape& in) const {
 std::vector<ParamSpec> Conv2dLayer::param_specs() const {
   const int64_t fan_in = geom_.k_group();
   std::vector<ParamSpec> specs{{"weight", Shape{geom_.o, geom_.c / geom_.groups, geom_.kh, geom_.kw},
-                                Init::kaiming_uniform(fan_in), true}};
+                                weight_init_.make(fan_in, geom_.o / geom_.groups * geom_.kh * geom_.kw),
+                                true}};
   const float bound = 1.f / std::sqrt(static_cast<float>(fan_in));
   if (has_bias_) specs.push_back({"bias", Shape{geom_.o}, Init::uniform(-bound, bound), true});
   return specs;
@@ -115,6 +116,7 @@ std::unique_ptr<Layer> make_conv2d(const ConfigNode& config, const std::vector<S
   SOMA_CHECK_AS(ShapeError, g.c % g.groups == 0, "conv2d: input channels ", g.c,
                 " are not divisible by groups ", g.groups);
   auto layer = std::make_unique<Conv2dLayer>(g, bias);
+  layer->set_weight_init(read_weight_init(config));
   layer->output_shape(in[0]);  // size checks now, at build time
   return layer;
 }

@@ -28,7 +28,7 @@ Shape LinearLayer::output_shape(const Shape& in) const {
 }
 
 std::vector<ParamSpec> LinearLayer::param_specs() const {
-  std::vector<ParamSpec> specs{{"weight", Shape{out_, in_}, Init::kaiming_uniform(in_), true}};
+  std::vector<ParamSpec> specs{{"weight", Shape{out_, in_}, weight_init_.make(in_, out_), true}};
   const float bound = 1.f / std::sqrt(static_cast<float>(in_));
   if (has_bias_) specs.push_back({"bias", Shape{out_}, Init::uniform(-bound, bound), true});
   return specs;
@@ -109,7 +109,9 @@ std::unique_ptr<Layer> make_linear(const ConfigNode& config, const std::vector<S
                                               : SparseMode::kAuto;
   SOMA_ASSERT(in.size() == 1);
   check_vector_input(in[0], -1);
-  return std::make_unique<LinearLayer>(in[0][0], out, bias, mode);
+  auto layer = std::make_unique<LinearLayer>(in[0][0], out, bias, mode);
+  layer->set_weight_init(read_weight_init(config));
+  return layer;
 }
 
 }  // namespace soma

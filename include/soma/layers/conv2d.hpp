@@ -3,11 +3,13 @@
 //
 //   x [T, N, C, H, W] -> y [T, N, O, Ho, Wo],  Ho = floor((H + 2p_h - d_h (k_h - 1) - 1)/s_h) + 1
 //   y = W * x + b (cross-correlation, per group of C/g input and O/g output channels)
-//   W [O, C/g, kh, kw] ~ kaiming_uniform(a = sqrt(5)), fan_in = C/g*kh*kw (PyTorch's default)
+//   W [O, C/g, kh, kw] ~ weight_init (default PyTorch's U(-1/sqrt(fan_in), 1/sqrt(fan_in))),
+//     fan_in = C/g*kh*kw, fan_out = O/g*kh*kw (layers/weight_init.hpp)
 //   b [O] ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 //
 // YAML: {type: conv2d, out_channels: O (required), kernel: k | [kh, kw] (required),
-//        stride: 1, padding: 0, dilation: 1, groups: 1, bias: true}
+//        stride: 1, padding: 0, dilation: 1, groups: 1, bias: true,
+//        weight_init: torch, weight_gain: 1}
 // (stride, padding, dilation: an int or [h, w]; C and O must be divisible by groups)
 #pragma once
 
@@ -16,6 +18,7 @@
 
 #include "soma/core/config_node.hpp"
 #include "soma/layers/layer.hpp"
+#include "soma/layers/weight_init.hpp"
 #include "soma/ops/conv2d.hpp"
 
 namespace soma {
@@ -34,10 +37,12 @@ class Conv2dLayer : public Layer {
   int64_t synaptic_ops_per_step(const Shape& in) const override;
 
   const Conv2dGeometry& geometry() const { return geom_; }
+  void set_weight_init(const WeightInit& init) { weight_init_ = init; }
 
  private:
   Conv2dGeometry geom_;
   bool has_bias_;
+  WeightInit weight_init_;
   Tensor weight_, grad_weight_, bias_, grad_bias_;
   Tensor x_;  // cache: the input window (training only); col is recomputed in backward
 };

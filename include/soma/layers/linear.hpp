@@ -1,10 +1,11 @@
 // linear: fully connected layer applied to every time step, folded into one GEMM per window.
 //
 //   y[t, n] = W x[t, n] + b          x [T, N, I] -> y [T, N, O]   (run as [T*N, I] x W^T)
-//   W [O, I] ~ kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(I), 1/sqrt(I))  (PyTorch's default)
+//   W [O, I] ~ weight_init, default U(-1/sqrt(I), 1/sqrt(I)) (PyTorch's; layers/weight_init.hpp)
 //   b [O]    ~ U(-1/sqrt(I), 1/sqrt(I))
 //
-// YAML: {type: linear, out_features: O (required, > 0), bias: true, sparse: auto}
+// YAML: {type: linear, out_features: O (required, > 0), bias: true, sparse: auto,
+//        weight_init: torch, weight_gain: 1}
 // The per-step input must be a vector [I]; put a `flatten` layer after conv/pool layers.
 // sparse (spike-aware products, ops/sparse_linear.hpp): auto = measure the input's density every
 // forward; with at least 64 outputs and density <= kSparseLinearMaxDensity (0.25) the forward
@@ -18,6 +19,7 @@
 
 #include "soma/core/config_node.hpp"
 #include "soma/layers/layer.hpp"
+#include "soma/layers/weight_init.hpp"
 #include "soma/ops/sparse_linear.hpp"
 
 namespace soma {
@@ -39,11 +41,13 @@ class LinearLayer : public Layer {
 
   // True when the last forward took the sparse path (for tests and benchmarks).
   bool last_forward_sparse() const { return last_sparse_; }
+  void set_weight_init(const WeightInit& init) { weight_init_ = init; }
 
  private:
   int64_t in_, out_;
   bool has_bias_;
   SparseMode sparse_mode_;
+  WeightInit weight_init_;
   bool last_sparse_ = false;
   Tensor weight_, grad_weight_, bias_, grad_bias_;
   Tensor x_;           // cache: the input window (training, dense weight gradient)
