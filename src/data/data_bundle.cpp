@@ -14,6 +14,7 @@
 #include "soma/data/datasets/mnist_files.hpp"
 #include "soma/data/datasets/nmnist_files.hpp"
 #include "soma/data/datasets/synthetic_dataset.hpp"
+#include "soma/data/datasets/time_subset_dataset.hpp"
 #include "soma/data/encoders/static_encoder.hpp"
 #include "soma/data/frames.hpp"
 #include "soma/data/images/digits_csv.hpp"
@@ -125,6 +126,9 @@ DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load) {
 
   const int64_t T = data.get_int("time_steps");
   data.require(T > 0, "time_steps", "must be > 0, got ", T);
+  const int64_t train_T = data.get_int("train_time_steps", 0);
+  data.require(train_T >= 0 && train_T <= T, "train_time_steps", "must be in 0..time_steps (", T,
+               "; 0 = all), got ", train_T);
   DataBundle b;
   b.batch_size = data.get_int("batch_size", 32);
   data.require(b.batch_size > 0, "batch_size", "must be > 0, got ", b.batch_size);
@@ -246,6 +250,7 @@ DataBundle make_data(const ConfigNode& data, const DataLoadOptions& load) {
   } else {
     b.train = train_pool;
   }
+  if (train_T > 0 && train_T < T) b.train = std::make_shared<TimeSubsetDataset>(b.train, train_T);
   b.sample_shape = b.train->sample_shape();
   b.num_classes = num_classes;
   b.description = str_cat("data: ", dataset, synthetic ? "" : " from " + resolved.string(), ", sample ",

@@ -157,3 +157,44 @@ TEST_CASE("make_data fashion_mnist: Debian's files if installed, else a clear er
                           Catch::Contains("does not exist"));
   }
 }
+
+TEST_CASE("train_time_steps: training samples are a random ordered subset of the T frames",
+          "[data][bundle][nmnist]") {
+  const std::string base = "data:\n  dataset: nmnist\n  root: " + kSrc +
+                           "/datasets/nmnist_small\n  time_steps: 8\n  batch_size: 4\n"
+                           "  train_limit: 6\n  test_limit: 3\n  frames: {split_by: time, mode: count}\n";
+  const DataBundle full = make(base);
+  const DataBundle sub = make(base + "  train_time_steps: 5\n");
+  CHECK(sub.train->sample_shape() == Shape{5, 2, 34, 34});
+  CHECK(sub.test->sample_shape() == Shape{8, 2, 34, 34});  // evaluation keeps all T
+  CHECK(sub.sample_shape == Shape{5, 2, 34, 34});
+  const int64_t step = 2 * 34 * 34;
+  for (int64_t i = 0; i < 6; ++i) {
+    Rng r1(100 + uint64_t(i)), r2(100 + uint64_t(i));
+    std::vector<float> whole(8 * step), part(5 * step);
+    full.train->get(i, whole.data(), r1);
+    sub.train->get(i, part.data(), r2);
+    // Every kept frame is one of the original frames, in increasing time order, none twice.
+    int64_t last = -1;
+    for (int64_t j = 0; j < 5; ++j) {
+      int64_t found = -1;
+      for (int64_t t = last + 1; t < 8 && found < 0; ++t)
+        if (std::equal(part.begin() + j * step, part.begin() + (j + 1) * step,
+                       whole.begin() + t * step))
+          found = t;
+      REQUIRE(found > last);
+      last = found;
+    }
+  }
+  // The choice depends on the sample's stream: two streams give different subsets somewhere.
+  std::vector<float> a(5 * step), b(5 * step);
+  bool differs = false;
+  for (uint64_t s = 0; s < 8 && !differs; ++s) {
+    Rng r1(s), r2(s + 1000);
+    sub.train->get(0, a.data(), r1);
+    sub.train->get(0, b.data(), r2);
+    differs = a != b;
+  }
+  CHECK(differs);
+  CHECK_THROWS_AS(make(base + "  train_time_steps: 9\n"), ConfigError);
+}
