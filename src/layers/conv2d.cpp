@@ -1,13 +1,14 @@
 #include "soma/layers/conv2d.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "soma/layers/window.hpp"
 
 namespace soma {
 
-Conv2dLayer::Conv2dLayer(const Conv2dGeometry& geometry, bool bias)
-    : geom_(geometry), has_bias_(bias) {
+Conv2dLayer::Conv2dLayer(const Conv2dGeometry& geometry, bool bias, SparseMode sparse)
+    : geom_(geometry), has_bias_(bias), sparse_mode_(sparse) {
   SOMA_ASSERT(geom_.c > 0 && geom_.o > 0 && geom_.groups > 0 && geom_.c % geom_.groups == 0 &&
               geom_.o % geom_.groups == 0);
 }
@@ -56,22 +57,55 @@ Tensor Conv2dLayer::forward(const Tensor& x, RunContext& ctx) {
   Conv2dGeometry g = geom_;
   g.h = x.dim(3);
   g.w = x.dim(4);
+  const int64_t batch = x.dim(0) * x.dim(1);
   Tensor y = Tensor::empty(out.prepend({x.dim(0), x.dim(1)}));
-  conv2d_forward(x.data(), x.dim(0) * x.dim(1), g, weight_.data(),
-                 has_bias_ ? bias_.data() : nullptr, y.data());
+  const float* b = has_bias_ ? bias_.data() : nullptr;
+  x_ = Tensor();
+  x_pixels_ = SparsePixels();
+  x_shape_ = x.shape();
+  last_sparse_ = false;
+  const bool always = sparse_mode_ == SparseMode::kAlways;
+  // auto: a few sampled images first, so dense inputs cost no full counting pass.
+  if (sparse_conv2d_supported(g) &&
+      (always || (sparse_mode_ == SparseMode::kAuto && g.c >= kSparseConvMinChannels &&
+                  sampled_density(x.data(), batch, x.numel() / std::max<int64_t>(batch, 1)) <=
+                      1.5 * kSparseConvMaxDensity))) {
+    SparsePixels px = sparse_pixels(x.data(), batch, g, always ? 1.0 : kSparseConvMaxDensity);
+    if (px.filled) {
+      conv2d_forward_sparse(px, g, weight_.data(), b, y.data());
+      last_sparse_ = true;
+      // The weight gradient needs x: through its nonzeros when they are few enough (grad_x
+      // does not use x), else densely.
+      const bool sparse_grad = always || (px.density() <= kSparseConvWeightGradMaxDensity &&
+                                          batch >= kSparseConvWeightGradMinImages);
+      if (ctx.training() && sparse_grad) x_pixels_ = std::move(px);
+      if (ctx.training() && !sparse_grad) x_ = x;
+      return y;
+    }
+  }
+  conv2d_forward(x.data(), batch, g, weight_.data(), b, y.data());
   if (ctx.training()) x_ = x;
   return y;
 }
 
 Tensor Conv2dLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
-  check_cached(x_, type());
+  if (!x_pixels_.filled) check_cached(x_, type());
   Conv2dGeometry g = geom_;
-  g.h = x_.dim(3);
-  g.w = x_.dim(4);
-  const int64_t batch = check_window(grad_y, output_shape(x_.shape().drop_front(2)), type());
-  Tensor grad_x = Tensor::empty(x_.shape());
+  g.h = x_shape_[3];
+  g.w = x_shape_[4];
+  const int64_t batch = check_window(grad_y, output_shape(x_shape_.drop_front(2)), type());
+  Tensor grad_x = Tensor::empty(x_shape_);
+  float* gb = has_bias_ ? grad_bias_.data() : nullptr;
+  if (x_pixels_.filled) {
+    SOMA_CHECK(x_pixels_.batch == batch, "conv2d: grad_y has ", batch,
+               " images, the forward had ", x_pixels_.batch);
+    conv2d_backward(nullptr, grad_y.data(), batch, g, weight_.data(), grad_x.data(), nullptr, gb);
+    conv2d_backward_weight_sparse(x_pixels_, g, grad_y.data(), grad_weight_.data());
+    x_pixels_ = SparsePixels();
+    return grad_x;
+  }
   conv2d_backward(x_.data(), grad_y.data(), batch, g, weight_.data(), grad_x.data(),
-                  grad_weight_.data(), has_bias_ ? grad_bias_.data() : nullptr);
+                  grad_weight_.data(), gb);
   x_ = Tensor();
   return grad_x;
 }
@@ -108,6 +142,7 @@ std::unique_ptr<Layer> make_conv2d(const ConfigNode& config, const std::vector<S
   config.require(g.o % g.groups == 0, "groups", "out_channels ", g.o,
                  " is not divisible by groups ", g.groups);
   const bool bias = config.get_bool("bias", true);
+  const SparseMode mode = read_sparse_mode(config);
   SOMA_CHECK_AS(ShapeError, in[0].rank() == 3, "conv2d: expected a per-step input [C, H, W], got ",
                 in[0].str());
   g.c = in[0][0];
@@ -115,7 +150,7 @@ std::unique_ptr<Layer> make_conv2d(const ConfigNode& config, const std::vector<S
   g.w = in[0][2];
   SOMA_CHECK_AS(ShapeError, g.c % g.groups == 0, "conv2d: input channels ", g.c,
                 " are not divisible by groups ", g.groups);
-  auto layer = std::make_unique<Conv2dLayer>(g, bias);
+  auto layer = std::make_unique<Conv2dLayer>(g, bias, mode);
   layer->set_weight_init(read_weight_init(config));
   layer->output_shape(in[0]);  // size checks now, at build time
   return layer;

@@ -103,10 +103,7 @@ std::unique_ptr<Layer> make_linear(const ConfigNode& config, const std::vector<S
   const int64_t out = config.get_int("out_features");
   config.require(out > 0, "out_features", "must be > 0, got ", out);
   const bool bias = config.get_bool("bias", true);
-  const std::string sparse = config.get_choice("sparse", {"auto", "always", "never"}, "auto");
-  const SparseMode mode = sparse == "always"  ? SparseMode::kAlways
-                          : sparse == "never" ? SparseMode::kNever
-                                              : SparseMode::kAuto;
+  const SparseMode mode = read_sparse_mode(config);
   SOMA_ASSERT(in.size() == 1);
   check_vector_input(in[0], -1);
   auto layer = std::make_unique<LinearLayer>(in[0][0], out, bias, mode);

@@ -8,9 +8,17 @@
 //   b [O] ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))
 //
 // YAML: {type: conv2d, out_channels: O (required), kernel: k | [kh, kw] (required),
-//        stride: 1, padding: 0, dilation: 1, groups: 1, bias: true,
+//        stride: 1, padding: 0, dilation: 1, groups: 1, bias: true, sparse: auto,
 //        weight_init: torch, weight_gain: 1}
 // (stride, padding, dilation: an int or [h, w]; C and O must be divisible by groups)
+// sparse (spike-aware products, ops/sparse_conv2d.hpp; groups == 1 only, else always dense):
+// auto = estimate the input's density every forward (a few sampled images, then the exact
+// count while listing the nonzeros); with >= 64 input channels and density <= 0.2 the forward
+// product, and with density <= 0.1 and >= 64 images (T*N) also the weight gradient, visit only
+// the input's nonzeros (binary spikes: gathers and adds of weight rows; the thresholds are the
+// kSparseConv* constants); the input gradient stays dense.
+// always / never force one path for both. Results equal the dense path up to float summation
+// order.
 #pragma once
 
 #include <memory>
@@ -18,15 +26,17 @@
 
 #include "soma/core/config_node.hpp"
 #include "soma/layers/layer.hpp"
+#include "soma/layers/sparse_mode.hpp"
 #include "soma/layers/weight_init.hpp"
 #include "soma/ops/conv2d.hpp"
+#include "soma/ops/sparse_conv2d.hpp"
 
 namespace soma {
 
 class Conv2dLayer : public Layer {
  public:
   // geometry.h/w may be anything >= 1 here; the input size is checked per call.
-  Conv2dLayer(const Conv2dGeometry& geometry, bool bias);
+  Conv2dLayer(const Conv2dGeometry& geometry, bool bias, SparseMode sparse = SparseMode::kAuto);
 
   std::string_view type() const override { return "conv2d"; }
   Shape output_shape(const Shape& in) const override;
@@ -38,13 +48,19 @@ class Conv2dLayer : public Layer {
 
   const Conv2dGeometry& geometry() const { return geom_; }
   void set_weight_init(const WeightInit& init) { weight_init_ = init; }
+  // True when the last forward took the spike-aware path (for tests and benchmarks).
+  bool last_forward_sparse() const { return last_sparse_; }
 
  private:
   Conv2dGeometry geom_;
   bool has_bias_;
   WeightInit weight_init_;
+  SparseMode sparse_mode_;
+  bool last_sparse_ = false;
   Tensor weight_, grad_weight_, bias_, grad_bias_;
   Tensor x_;  // cache: the input window (training only); col is recomputed in backward
+  Shape x_shape_;          // the input window's shape (the sparse weight gradient has no x_)
+  SparsePixels x_pixels_;  // cache: the input's nonzeros (training, sparse weight gradient)
 };
 
 std::unique_ptr<Layer> make_conv2d(const ConfigNode& config, const std::vector<Shape>& in);

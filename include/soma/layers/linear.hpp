@@ -19,12 +19,11 @@
 
 #include "soma/core/config_node.hpp"
 #include "soma/layers/layer.hpp"
+#include "soma/layers/sparse_mode.hpp"
 #include "soma/layers/weight_init.hpp"
 #include "soma/ops/sparse_linear.hpp"
 
 namespace soma {
-
-enum class SparseMode { kAuto, kAlways, kNever };
 
 class LinearLayer : public Layer {
  public:

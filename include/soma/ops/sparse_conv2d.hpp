@@ -1,0 +1,81 @@
+// Spike-aware (activity-sparse) 2-D convolution: when the input x [B, C, H, W] of a conv layer
+// is mostly zeros (binary spikes of a LIF layer, sparse event frames), the forward product and
+// the weight gradient visit only its nonzero entries (ops/conv2d.hpp has the dense im2col + gemm
+// path and the geometry; here groups == 1, any kernel, stride, padding, dilation).
+//
+// The input is listed per pixel (SparsePixels: for every image n and input pixel (iy, ix) the
+// channels c with x[n, c, iy, ix] != 0, ascending, and their values). With the weights
+// transposed per block of 64 output channels to Wt[a, e, c, 0..64) = W[o0 + .., c, a, e]:
+//
+//   forward (a gather per output pixel, 64 accumulators in registers):
+//     y[n, o0.., i, j] = b[o0..] + sum_{a, e in order; (iy, ix) = (i sh - ph + a dh, j sw - pw + e dw)
+//                                     inside the image; c active at (n, iy, ix), ascending}
+//                                  x[n, c, iy, ix] * Wt[a, e, c, 0..64)
+//   weight gradient (a scatter-add of grad_y's channels-last rows into a transposed gradient):
+//     grad_Wt[a, e, c, 0..64) += sum_{n, i, j in order; a, e; c active at the tapped input pixel}
+//                                  x[n, c, iy, ix] * grad_y[n, o0.., i, j]
+// For binary spikes every term is a weight row (or a grad_y row) added: a gather and adds.
+// The input gradient grad_x = col2im(W^T grad_y) and grad_b do not depend on x's sparsity and
+// stay on the dense path (conv2d_backward with x = grad_weight = null).
+//
+// Results equal the dense path up to float summation order (tests compare with a tolerance).
+// Thread-count invariance: the forward is parallel over images (one image = one sequential
+// computation); the weight gradient is accumulated per fixed chunk of images (as the dense path:
+// min(B, 8) chunks of consecutive images) and the chunk partials summed in chunk order.
+//
+// When to use it: see the thresholds below (3x3 convs of the benchmark workloads, 1 thread).
+#pragma once
+
+#include <cstdint>
+
+#include "soma/ops/conv2d.hpp"
+#include "soma/tensor/allocator.hpp"
+
+namespace soma {
+
+// `auto` thresholds (measured on the benchmark machine, BENCHMARKS.md "Spike-aware
+// convolution"): the forward product is sparse at input density <= kSparseConvMaxDensity for
+// layers with >= kSparseConvMinChannels input channels (with 32 channels the gather's per-tap
+// overhead ate the gain); the weight gradient at density <= kSparseConvWeightGradMaxDensity and
+// batches of >= kSparseConvWeightGradMinImages images (its 8 chunk partials cost a fixed amount).
+inline constexpr double kSparseConvMaxDensity = 0.2;
+inline constexpr int64_t kSparseConvMinChannels = 64;
+inline constexpr double kSparseConvWeightGradMaxDensity = 0.1;
+inline constexpr int64_t kSparseConvWeightGradMinImages = 64;
+
+// The nonzeros of x [B, C, H, W] listed per input pixel r = n*H*W + iy*W + ix (row r of the
+// channels-last view [B*H*W, C]); row r's entries are [start[r], start[r + 1]).
+struct SparsePixels {
+  int64_t batch = 0, channels = 0, h = 0, w = 0, nnz = 0;
+  ScratchArray<float> value;     // nnz values, row by row
+  ScratchArray<int32_t> channel;  // their channels, ascending within a row
+  ScratchArray<int64_t> start;   // batch*h*w + 1 offsets
+  bool filled = false;
+
+  int64_t size() const { return batch * channels * h * w; }
+  double density() const { return size() > 0 ? double(nnz) / double(size()) : 0.0; }
+};
+
+// Spike-aware products support groups == 1 only (any kernel, stride, padding, dilation).
+bool sparse_conv2d_supported(const Conv2dGeometry& g);
+
+// Fraction of nonzeros of x [B, image_size] estimated from at most `samples` images spread
+// evenly over the batch (exact when batch <= samples): a cheap pre-check before listing.
+double sampled_density(const float* x, int64_t batch, int64_t image_size, int64_t samples = 8);
+
+// The per-pixel lists of x [B, C, H, W]. The nonzeros are counted first; when their fraction
+// exceeds max_density nothing is listed (filled == false, nnz set) and the caller goes dense.
+SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& g,
+                           double max_density = 1.0);
+
+// y [B, O, Ho, Wo] = conv(x, W) + b (b may be null), visiting only x's nonzeros. weight is
+// [O, C, kh, kw] as stored by the layer. g.h, g.w must match x's listing.
+void conv2d_forward_sparse(const SparsePixels& x, const Conv2dGeometry& g, const float* weight,
+                           const float* bias, float* y);
+
+// grad_weight [O, C, kh, kw] += the weight gradient for grad_y [B, O, Ho, Wo], visiting only x's
+// nonzeros.
+void conv2d_backward_weight_sparse(const SparsePixels& x, const Conv2dGeometry& g,
+                                   const float* grad_y, float* grad_weight);
+
+}  // namespace soma

@@ -1,0 +1,260 @@
+#include "soma/ops/sparse_conv2d.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "soma/core/error.hpp"
+
+namespace soma {
+
+namespace {
+
+// Output channels per block: a block's accumulators are four 16-float registers (as in
+// ops/sparse_linear.cpp); the transposed weights of one block, [kh*kw, C, 64], are 147 KiB for
+// C = 64 and 3x3 (L2-resident). Blocks of a layer with O % 64 != 0 are zero-padded.
+constexpr int64_t kBlock = 64;
+// Images per chunk of the weight-gradient reduction: as ops/conv2d.cpp (a function of B only).
+constexpr int64_t kMaxChunks = 8;
+
+// 16 floats as one value (GCC/Clang vector extension: one zmm with AVX-512); aligned(4) lets a
+// V16 pointer read and write any float position.
+typedef float V16 __attribute__((vector_size(64), aligned(4), may_alias));
+inline const V16& at(const float* p) { return *reinterpret_cast<const V16*>(p); }
+inline V16& at(float* p) { return *reinterpret_cast<V16*>(p); }
+
+// acc[0..4) (64 floats) += v * w[0..64).
+inline void add_row(V16 (&acc)[4], float v, const float* w) {
+  for (int q = 0; q < 4; ++q) acc[q] += v * at(w + 16 * q);
+}
+
+int64_t blocks_of(const Conv2dGeometry& g) { return (g.o + kBlock - 1) / kBlock; }
+int64_t taps_of(const Conv2dGeometry& g) { return g.kh * g.kw; }
+
+// Wt [blocks][kh*kw][C][64] from weight [O, C, kh, kw] (zero columns past O).
+void transpose_weight(const float* weight, const Conv2dGeometry& g, float* wt) {
+  const int64_t taps = taps_of(g), blocks = blocks_of(g);
+#pragma omp parallel for schedule(static) if (g.o * g.c * taps > (1 << 16))
+  for (int64_t blk = 0; blk < blocks; ++blk)
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t c = 0; c < g.c; ++c) {
+        float* dst = wt + ((blk * taps + t) * g.c + c) * kBlock;
+        for (int64_t o = 0; o < kBlock; ++o) {
+          const int64_t oo = blk * kBlock + o;
+          dst[o] = oo < g.o ? weight[(oo * g.c + c) * taps + t] : 0.f;
+        }
+      }
+}
+
+// Calls f(tap, r) for the taps (a, e) of output pixel (i, j) that land inside the image, in
+// order, with r the tapped input pixel's row in the listing (image n).
+template <typename F>
+inline void for_taps(const Conv2dGeometry& g, int64_t n, int64_t i, int64_t j, F&& f) {
+  const int64_t base = n * g.h * g.w;
+  for (int64_t a = 0; a < g.kh; ++a) {
+    const int64_t iy = i * g.sh - g.ph + a * g.dh;
+    if (iy < 0 || iy >= g.h) continue;
+    for (int64_t e = 0; e < g.kw; ++e) {
+      const int64_t ix = j * g.sw - g.pw + e * g.dw;
+      if (ix < 0 || ix >= g.w) continue;
+      f(a * g.kw + e, base + iy * g.w + ix);
+    }
+  }
+}
+
+// dst [nb, P] from src [P, 64] (pixels in tiles of 16: the reads stay in L1).
+void channels_last_to_planar(const float* src, int64_t p_out, int64_t nb, float* dst) {
+  for (int64_t p0 = 0; p0 < p_out; p0 += 16) {
+    const int64_t lim = std::min<int64_t>(16, p_out - p0);
+    for (int64_t o = 0; o < nb; ++o)
+      for (int64_t q = 0; q < lim; ++q) dst[o * p_out + p0 + q] = src[(p0 + q) * kBlock + o];
+  }
+}
+
+// dst [P, 64] from src [nb, P], zero columns past nb.
+void planar_to_channels_last(const float* src, int64_t p_out, int64_t nb, float* dst) {
+  for (int64_t p0 = 0; p0 < p_out; p0 += 16) {
+    const int64_t lim = std::min<int64_t>(16, p_out - p0);
+    for (int64_t q = 0; q < lim; ++q)
+      for (int64_t o = nb; o < kBlock; ++o) dst[(p0 + q) * kBlock + o] = 0.f;
+    for (int64_t o = 0; o < nb; ++o)
+      for (int64_t q = 0; q < lim; ++q) dst[(p0 + q) * kBlock + o] = src[o * p_out + p0 + q];
+  }
+}
+
+}  // namespace
+
+bool sparse_conv2d_supported(const Conv2dGeometry& g) { return g.groups == 1; }
+
+double sampled_density(const float* x, int64_t batch, int64_t image_size, int64_t samples) {
+  if (batch <= 0 || image_size <= 0) return 0.0;
+  const int64_t k = std::min(batch, std::max<int64_t>(samples, 1));
+  int64_t nnz = 0;
+  for (int64_t s = 0; s < k; ++s) {
+    const float* p = x + (s * batch / k) * image_size;
+    for (int64_t i = 0; i < image_size; ++i) nnz += p[i] != 0.f ? 1 : 0;
+  }
+  return double(nnz) / double(k * image_size);
+}
+
+SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& g,
+                           double max_density) {
+  SOMA_ASSERT(g.c < (int64_t(1) << 31), "sparse conv2d: too many channels");
+  SparsePixels s;
+  s.batch = batch;
+  s.channels = g.c;
+  s.h = g.h;
+  s.w = g.w;
+  const int64_t hw = g.h * g.w, rows = batch * hw;
+  s.start = ScratchArray<int64_t>(rows + 1);
+  int64_t* start = s.start.data();
+  const bool par = s.size() > (1 << 16);
+  // Pass 1: nonzeros per pixel (start[r + 1] = count of row r).
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t n = 0; n < batch; ++n) {
+    int64_t* cnt = start + 1 + n * hw;
+    std::fill(cnt, cnt + hw, int64_t(0));
+    for (int64_t c = 0; c < g.c; ++c) {
+      const float* plane = x + (n * g.c + c) * hw;
+      for (int64_t p = 0; p < hw; ++p) cnt[p] += plane[p] != 0.f ? 1 : 0;
+    }
+  }
+  start[0] = 0;
+  for (int64_t r = 0; r < rows; ++r) start[r + 1] += start[r];
+  s.nnz = start[rows];
+  if (s.density() > max_density) return s;
+  s.filled = true;
+  s.value = ScratchArray<float>(s.nnz);
+  s.channel = ScratchArray<int32_t>(s.nnz);
+  // Pass 2: channel planes in order; per 16 pixels a bit mask of the nonzeros, whose set bits
+  // are appended to their pixels' rows (cost ~ nonzeros + pixels / 16, few mispredictions).
+#pragma omp parallel if (par)
+  {
+    ScratchArray<int64_t> pos(hw);
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < batch; ++n) {
+      std::memcpy(pos.data(), start + n * hw, sizeof(int64_t) * hw);
+      float* val = s.value.data();
+      int32_t* ch = s.channel.data();
+      for (int64_t c = 0; c < g.c; ++c) {
+        const float* plane = x + (n * g.c + c) * hw;
+        for (int64_t p0 = 0; p0 < hw; p0 += 16) {
+          const int64_t lim = std::min<int64_t>(16, hw - p0);
+          uint32_t m = 0;
+          for (int64_t q = 0; q < lim; ++q) m |= uint32_t(plane[p0 + q] != 0.f) << q;
+          while (m) {
+            const int64_t p = p0 + __builtin_ctz(m);
+            m &= m - 1;
+            const int64_t k = pos[p]++;
+            val[k] = plane[p];
+            ch[k] = static_cast<int32_t>(c);
+          }
+        }
+      }
+    }
+  }
+  return s;
+}
+
+void conv2d_forward_sparse(const SparsePixels& x, const Conv2dGeometry& g, const float* weight,
+                           const float* bias, float* y) {
+  SOMA_ASSERT(x.filled && x.channels == g.c && x.h == g.h && x.w == g.w && g.groups == 1,
+              "sparse conv2d: listing does not match the geometry");
+  const int64_t taps = taps_of(g), blocks = blocks_of(g);
+  const int64_t ho = g.h_out(), wo = g.w_out(), p_out = ho * wo;
+  ScratchBuffer wt(blocks * taps * g.c * kBlock);
+  transpose_weight(weight, g, wt.data());
+  const int64_t* start = x.start.data();
+  const int32_t* ch = x.channel.data();
+  const float* val = x.value.data();
+#pragma omp parallel
+  {
+    ScratchBuffer acc(p_out * kBlock);  // channels-last output of one image and block
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < x.batch; ++n)
+      for (int64_t blk = 0; blk < blocks; ++blk) {
+        const int64_t o0 = blk * kBlock, nb = std::min(kBlock, g.o - o0);
+        float init[kBlock] = {};
+        if (bias) std::copy(bias + o0, bias + o0 + nb, init);
+        const float* wb = wt.data() + blk * taps * g.c * kBlock;
+        for (int64_t i = 0; i < ho; ++i)
+          for (int64_t j = 0; j < wo; ++j) {
+            // Two accumulator sets (even and odd entries of each row) halve the dependency
+            // chains of the adds; they are summed at the end (a fixed order).
+            V16 a[4] = {at(init), at(init + 16), at(init + 32), at(init + 48)}, b[4] = {};
+            for_taps(g, n, i, j, [&](int64_t t, int64_t r) {
+              const float* wtap = wb + t * g.c * kBlock;
+              int64_t k = start[r];
+              const int64_t end = start[r + 1];
+              for (; k + 1 < end; k += 2) {
+                add_row(a, val[k], wtap + int64_t(ch[k]) * kBlock);
+                add_row(b, val[k + 1], wtap + int64_t(ch[k + 1]) * kBlock);
+              }
+              if (k < end) add_row(a, val[k], wtap + int64_t(ch[k]) * kBlock);
+            });
+            float* out = acc.data() + (i * wo + j) * kBlock;
+            for (int q = 0; q < 4; ++q) at(out + 16 * q) = a[q] + b[q];
+          }
+        channels_last_to_planar(acc.data(), p_out, nb, y + (n * g.o + o0) * p_out);
+      }
+  }
+}
+
+void conv2d_backward_weight_sparse(const SparsePixels& x, const Conv2dGeometry& g,
+                                   const float* grad_y, float* grad_weight) {
+  SOMA_ASSERT(x.filled && x.channels == g.c && x.h == g.h && x.w == g.w && g.groups == 1,
+              "sparse conv2d: listing does not match the geometry");
+  const int64_t taps = taps_of(g), blocks = blocks_of(g);
+  const int64_t ho = g.h_out(), wo = g.w_out(), p_out = ho * wo;
+  const int64_t w_size = blocks * taps * g.c * kBlock;
+  const int64_t batch = x.batch;
+  const int64_t chunks = std::min(batch, kMaxChunks);
+  if (chunks <= 0) return;
+  ScratchBuffer partial(chunks * w_size);
+  const int64_t* start = x.start.data();
+  const int32_t* ch = x.channel.data();
+  const float* val = x.value.data();
+#pragma omp parallel if (chunks > 1)
+  {
+    ScratchBuffer gcl(p_out * kBlock);  // grad_y of one image and block, channels-last
+#pragma omp for schedule(static)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      float* part = partial.data() + chunk * w_size;
+      std::fill(part, part + w_size, 0.f);
+      for (int64_t n = chunk * batch / chunks; n < (chunk + 1) * batch / chunks; ++n)
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          const int64_t o0 = blk * kBlock, nb = std::min(kBlock, g.o - o0);
+          const float* gn = grad_y + (n * g.o + o0) * p_out;
+          float* gc = gcl.data();
+          planar_to_channels_last(gn, p_out, nb, gc);
+          float* pb = part + blk * taps * g.c * kBlock;
+          for (int64_t i = 0; i < ho; ++i)
+            for (int64_t j = 0; j < wo; ++j) {
+              const float* gp = gc + (i * wo + j) * kBlock;
+              const V16 gr[4] = {at(gp), at(gp + 16), at(gp + 32), at(gp + 48)};
+              for_taps(g, n, i, j, [&](int64_t t, int64_t r) {
+                float* ptap = pb + t * g.c * kBlock;
+                for (int64_t k = start[r], end = start[r + 1]; k < end; ++k) {
+                  float* w = ptap + int64_t(ch[k]) * kBlock;
+                  const float v = val[k];
+                  for (int q = 0; q < 4; ++q) at(w + 16 * q) += v * gr[q];
+                }
+              });
+            }
+        }
+    }
+  }
+  // Fixed-order sum of the chunk partials, transposed back to [O, C, kh, kw].
+#pragma omp parallel for schedule(static) if (w_size > (1 << 14))
+  for (int64_t o = 0; o < g.o; ++o) {
+    const int64_t blk = o / kBlock, ob = o % kBlock;
+    for (int64_t c = 0; c < g.c; ++c)
+      for (int64_t t = 0; t < taps; ++t) {
+        const int64_t idx = ((blk * taps + t) * g.c + c) * kBlock + ob;
+        float s = 0.f;
+        for (int64_t chunk = 0; chunk < chunks; ++chunk) s += partial[chunk * w_size + idx];
+        grad_weight[(o * g.c + c) * taps + t] += s;
+      }
+  }
+}
+
+}  // namespace soma
