@@ -68,8 +68,8 @@ TEST_CASE("Allocator small blocks: best fit stays within 1/8 of the request", "[
 TEST_CASE("Allocator heap splits best-fit blocks and coalesces free neighbours",
           "[tensor][allocator]") {
   REQUIRE(heap_idle());
-  const int64_t segments = allocator_stats().segments;
   char* x = static_cast<char*>(cached_alloc(24 * kMiB));
+  const int64_t segments = allocator_stats().segments;  // >= 1 now
   char* a = static_cast<char*>(cached_alloc(8 * kMiB));
   CHECK(a == x + 24 * kMiB);  // carved right above x
   cached_free(x);             // a 24 MiB hole below a
@@ -168,6 +168,7 @@ TEST_CASE("Allocator alignment and stats consistency", "[tensor][allocator]") {
 }
 
 TEST_CASE("Allocator is thread-safe under mixed small and large traffic", "[tensor][allocator]") {
+  REQUIRE(heap_idle());
   const auto before = allocator_stats();
   // Catch2 assertions are not thread-safe: the workers count mismatches, the test checks them.
   std::vector<int64_t> bad(4, 0);
@@ -190,7 +191,8 @@ TEST_CASE("Allocator is thread-safe under mixed small and large traffic", "[tens
   CHECK(after.live_bytes == before.live_bytes);
   CHECK(after.hits + after.misses - before.hits - before.misses == 4 * 300 * 2);
   CHECK(after.system_bytes == after.live_bytes + after.cached_bytes);
-  CHECK(after.free_blocks == before.free_blocks);  // every split coalesced again
+  CHECK(after.segments >= 1);
+  CHECK(heap_idle());  // every split coalesced again
 }
 
 TEST_CASE("Allocator respects its cache limit and releases", "[tensor][allocator]") {
