@@ -57,36 +57,6 @@ void maxpool2x2_forward(const float* x, int64_t planes, const Pool2dGeometry& g,
   }
 }
 
-// The backward of maxpool2x2_forward in one pass: every input position of a window is written
-// once (its gradient or 0), so there is no separate zero-fill pass over grad_x. 0.f + g as in
-// the general loop's fill-then-add (signed zeros come out the same).
-void maxpool2x2_backward(const float* grad_y, const int32_t* argmax, int64_t planes,
-                         const Pool2dGeometry& g, float* grad_x) {
-  const int64_t ho = g.h_out(), wo = g.w_out(), in = g.h * g.w;
-#pragma omp parallel for schedule(static) if (planes * in > kParallelElems)
-  for (int64_t pl = 0; pl < planes; ++pl) {
-    float* gx = grad_x + pl * in;
-    const float* gy = grad_y + pl * ho * wo;
-    const int32_t* ap = argmax + pl * ho * wo;
-    const int32_t w = static_cast<int32_t>(g.w);
-    for (int64_t i = 0; i < ho; ++i) {
-      float* __restrict r0 = gx + 2 * i * g.w;
-      float* __restrict r1 = r0 + g.w;
-      const int32_t base = static_cast<int32_t>(2 * i * g.w);
-      for (int64_t j = 0; j < wo; ++j) {
-        const int32_t k = ap[i * wo + j] - base - 2 * int32_t(j);
-        const float v = 0.f + gy[i * wo + j];
-        r0[2 * j] = k == 0 ? v : 0.f;
-        r0[2 * j + 1] = k == 1 ? v : 0.f;
-        r1[2 * j] = k == w ? v : 0.f;
-        r1[2 * j + 1] = k == w + 1 ? v : 0.f;
-      }
-      for (int64_t c = 2 * wo; c < g.w; ++c) r0[c] = r1[c] = 0.f;  // odd width: no window
-    }
-    std::fill(gx + 2 * ho * g.w, gx + in, 0.f);  // odd height: the last row has no window
-  }
-}
-
 }  // namespace
 
 void maxpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y,
@@ -124,10 +94,6 @@ void maxpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, 
 
 void maxpool2d_backward(const float* grad_y, const int32_t* argmax, int64_t planes,
                         const Pool2dGeometry& g, float* grad_x) {
-  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0) {
-    maxpool2x2_backward(grad_y, argmax, planes, g, grad_x);
-    return;
-  }
   const int64_t ho = g.h_out(), wo = g.w_out(), in = g.h * g.w;
 #pragma omp parallel for schedule(static) if (planes * in > kParallelElems)
   for (int64_t pl = 0; pl < planes; ++pl) {
@@ -184,28 +150,6 @@ void avgpool2d_backward(const float* grad_y, int64_t planes, const Pool2dGeometr
                         float* grad_x) {
   const int64_t ho = g.h_out(), wo = g.w_out(), in = g.h * g.w;
   const float inv = 1.f / static_cast<float>(g.kh * g.kw);
-  if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0) {
-    // One pass, every input position written once: 0.f + g / 4 as the fill-then-add below.
-#pragma omp parallel for schedule(static) if (planes * in > kParallelElems)
-    for (int64_t pl = 0; pl < planes; ++pl) {
-      float* gx = grad_x + pl * in;
-      const float* gy = grad_y + pl * ho * wo;
-      for (int64_t i = 0; i < ho; ++i) {
-        float* __restrict r0 = gx + 2 * i * g.w;
-        float* __restrict r1 = r0 + g.w;
-        for (int64_t j = 0; j < wo; ++j) {
-          const float v = 0.f + gy[i * wo + j] * inv;
-          r0[2 * j] = v;
-          r0[2 * j + 1] = v;
-          r1[2 * j] = v;
-          r1[2 * j + 1] = v;
-        }
-        for (int64_t c = 2 * wo; c < g.w; ++c) r0[c] = r1[c] = 0.f;
-      }
-      std::fill(gx + 2 * ho * g.w, gx + in, 0.f);
-    }
-    return;
-  }
 #pragma omp parallel for schedule(static) if (planes * in > kParallelElems)
   for (int64_t pl = 0; pl < planes; ++pl) {
     float* gx = grad_x + pl * in;

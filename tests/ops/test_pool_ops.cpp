@@ -83,7 +83,7 @@ TEST_CASE("2x2 pooling fast paths match the window definition, ties included", "
   }
 }
 
-TEST_CASE("2x2 pooling backward fast paths equal fill-then-scatter, bit for bit",
+TEST_CASE("2x2 pooling backward equals fill-then-scatter, bit for bit (signed zeros too)",
           "[ops][pool]") {
   for (const int64_t h : {int64_t(6), int64_t(7)})
     for (const int64_t w : {int64_t(8), int64_t(9)}) {
