@@ -90,6 +90,7 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
       }
     x_eval_ = Tensor();
     x_hat_ = Tensor();
+    x_train_ = Tensor();
     return y;
   }
   const float* gamma = effective_gamma();
@@ -99,6 +100,7 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
                            running_var_.data(), y.data());
     x_eval_ = x;
     x_hat_ = Tensor();
+    x_train_ = Tensor();
     sync_comm_ = nullptr;
     return y;
   }
@@ -106,11 +108,12 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   SOMA_CHECK_AS(ShapeError, n > 1, type(), ": training needs more than one value per channel, got ",
                 x.shape().str());
   std::vector<double> mean(c_), var(c_);
-  x_hat_ = Tensor::empty(x.shape());
+  x_train_ = Tensor();
   inv_std_ = Tensor::empty(Shape{c_});
   double count = double(n);
   sync_comm_ = ctx.comm && ctx.comm->size() > 1 ? ctx.comm : nullptr;
   if (sync_comm_) {
+    x_hat_ = Tensor::empty(x.shape());
     // Global statistics: [sums per channel, count] summed over ranks, then the squared
     // deviations from the global mean (two passes: no cancellation, as in one process).
     std::vector<double> sums(c_ + 1);
@@ -129,8 +132,13 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
                         x_hat_.data());
     sync_count_ = count;
   } else {
-    batchnorm_forward_train(x.data(), b, c_, s_, gamma, beta, eps_, y.data(), x_hat_.data(),
+    // Keeps the input instead of writing x_hat; backward recomputes x_hat from it.
+    x_hat_ = Tensor();
+    batchnorm_forward_train(x.data(), b, c_, s_, gamma, beta, eps_, y.data(), nullptr,
                             mean.data(), var.data(), inv_std_.data());
+    x_train_ = x;
+    mean_f_ = Tensor::empty(Shape{c_});
+    for (int64_t ch = 0; ch < c_; ++ch) mean_f_[ch] = static_cast<float>(mean[ch]);
   }
   const double m = momentum_, unbias = count / (count - 1.0);
   for (int64_t ch = 0; ch < c_; ++ch) {
@@ -173,6 +181,9 @@ Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   } else if (x_hat_.defined()) {
     batchnorm_backward_train(grad_y.data(), x_hat_.data(), inv_std_.data(), b, c_, s_, gamma,
                              grad_x.data(), gg, gb);
+  } else if (x_train_.defined()) {
+    batchnorm_backward_train_from_input(grad_y.data(), x_train_.data(), mean_f_.data(),
+                                        inv_std_.data(), b, c_, s_, gamma, grad_x.data(), gg, gb);
   } else {
     SOMA_CHECK(x_eval_.defined(), type(), ": backward() called without a forward() before it");
     batchnorm_backward_eval(x_eval_.data(), grad_y.data(), b, c_, s_, gamma, eps_,
@@ -181,6 +192,8 @@ Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   if (!gg_eff.empty())
     for (int64_t ch = 0; ch < c_; ++ch) grad_weight_[ch] += gain_ * gg_eff[ch];
   x_hat_ = Tensor();
+  x_train_ = Tensor();
+  mean_f_ = Tensor();
   inv_std_ = Tensor();
   x_eval_ = Tensor();
   sync_comm_ = nullptr;

@@ -41,6 +41,19 @@ struct Lanes {
       for (int64_t j = 0; j < kLanes; ++j) v[j] += double(p[k + j]) * double(q[k + j]);
     for (int64_t j = 0; k + j < n; ++j) v[j] += double(p[k + j]) * double(q[k + j]);
   }
+  // sum of p * x_hat with x_hat = (q - mu) * is recomputed in float, as the forward stores it.
+  void add_prod_norm(const float* p, const float* q, int64_t n, float mu, float is) {
+    int64_t k = 0;
+    for (; k + kLanes <= n; k += kLanes)
+      for (int64_t j = 0; j < kLanes; ++j) {
+        const float xh = (q[k + j] - mu) * is;
+        v[j] += double(p[k + j]) * double(xh);
+      }
+    for (int64_t j = 0; k + j < n; ++j) {
+      const float xh = (q[k + j] - mu) * is;
+      v[j] += double(p[k + j]) * double(xh);
+    }
+  }
   double total() const {
     double t = 0.0;
     for (int64_t j = 0; j < kLanes; ++j) t += v[j];
@@ -65,15 +78,79 @@ void channel_sums(const float* x, int64_t b, int64_t c, int64_t s, const double*
     }
 }
 
+// x_hat = y, or (y - mu[ch]) * is[ch] recomputed when mu is given.
 void channel_prod_sums(const float* x, const float* y, int64_t b, int64_t c, int64_t s,
-                       double* out) {
+                       const float* mu, const float* is, double* out) {
   std::fill(out, out + c, 0.0);
   for (int64_t i = 0; i < b; ++i)
     for (int64_t ch = 0; ch < c; ++ch) {
       double acc = out[ch];
-      for (int64_t k = 0; k < s; ++k)
-        acc += double(x[(i * c + ch) * s + k]) * double(y[(i * c + ch) * s + k]);
+      for (int64_t k = 0; k < s; ++k) {
+        const float yv = y[(i * c + ch) * s + k];
+        const float xh = mu ? (yv - mu[ch]) * is[ch] : yv;
+        acc += double(x[(i * c + ch) * s + k]) * double(xh);
+      }
       out[ch] = acc;
+    }
+}
+
+// Backward through batch statistics. x_hat is read from `xh_src`, or recomputed from the input
+// as (x - mean_f) * inv_std when mean_f is given (the float expression of the forward, so the
+// same values bit for bit).
+void backward_train_impl(const float* grad_y, const float* xh_src, const float* mean_f,
+                         const float* inv_std, int64_t b, int64_t c, int64_t s,
+                         const float* gamma, float* grad_x, float* grad_gamma,
+                         float* grad_beta) {
+  const double n = double(b) * double(s);
+  std::vector<double> sums(2 * c);  // per channel: sum gy, sum gy * x_hat
+  if (s >= kLanes) {
+#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      Lanes sg, sgx;
+      for (int64_t i = 0; i < b; ++i) {
+        const float* gy = grad_y + (i * c + ch) * s;
+        const float* src = xh_src + (i * c + ch) * s;
+        sg.add(gy, s);
+        if (mean_f)
+          sgx.add_prod_norm(gy, src, s, mean_f[ch], inv_std[ch]);
+        else
+          sgx.add_prod(gy, src, s);
+      }
+      sums[2 * ch] = sg.total();
+      sums[2 * ch + 1] = sgx.total();
+    }
+  } else {
+    std::vector<double> sg(c), sgx(c);
+    channel_sums(grad_y, b, c, s, nullptr, sg.data());
+    channel_prod_sums(grad_y, xh_src, b, c, s, mean_f, inv_std, sgx.data());
+    for (int64_t ch = 0; ch < c; ++ch) {
+      sums[2 * ch] = sg[ch];
+      sums[2 * ch + 1] = sgx[ch];
+    }
+  }
+  for (int64_t ch = 0; ch < c; ++ch) {
+    if (grad_gamma) grad_gamma[ch] += static_cast<float>(sums[2 * ch + 1]);
+    if (grad_beta) grad_beta[ch] += static_cast<float>(sums[2 * ch]);
+  }
+  if (!grad_x) return;
+#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
+  for (int64_t i = 0; i < b; ++i)
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const float scale = (gamma ? gamma[ch] : 1.f) * inv_std[ch];
+      const float mg = static_cast<float>(sums[2 * ch] / n);
+      const float mgx = static_cast<float>(sums[2 * ch + 1] / n);
+      const float* gy = grad_y + (i * c + ch) * s;
+      const float* src = xh_src + (i * c + ch) * s;
+      float* gx = grad_x + (i * c + ch) * s;
+      if (mean_f) {
+        const float mu = mean_f[ch], is = inv_std[ch];
+        for (int64_t k = 0; k < s; ++k) {
+          const float xh = (src[k] - mu) * is;
+          gx[k] = scale * (gy[k] - mg - xh * mgx);
+        }
+      } else {
+        for (int64_t k = 0; k < s; ++k) gx[k] = scale * (gy[k] - mg - src[k] * mgx);
+      }
     }
 }
 
@@ -143,44 +220,15 @@ void batchnorm_forward_eval(const float* x, int64_t b, int64_t c, int64_t s, con
 void batchnorm_backward_train(const float* grad_y, const float* x_hat, const float* inv_std,
                               int64_t b, int64_t c, int64_t s, const float* gamma, float* grad_x,
                               float* grad_gamma, float* grad_beta) {
-  const double n = double(b) * double(s);
-  std::vector<double> sums(2 * c);  // per channel: sum gy, sum gy * x_hat
-  if (s >= kLanes) {
-#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
-    for (int64_t ch = 0; ch < c; ++ch) {
-      Lanes sg, sgx;
-      for (int64_t i = 0; i < b; ++i) {
-        sg.add(grad_y + (i * c + ch) * s, s);
-        sgx.add_prod(grad_y + (i * c + ch) * s, x_hat + (i * c + ch) * s, s);
-      }
-      sums[2 * ch] = sg.total();
-      sums[2 * ch + 1] = sgx.total();
-    }
-  } else {
-    std::vector<double> sg(c), sgx(c);
-    channel_sums(grad_y, b, c, s, nullptr, sg.data());
-    channel_prod_sums(grad_y, x_hat, b, c, s, sgx.data());
-    for (int64_t ch = 0; ch < c; ++ch) {
-      sums[2 * ch] = sg[ch];
-      sums[2 * ch + 1] = sgx[ch];
-    }
-  }
-  for (int64_t ch = 0; ch < c; ++ch) {
-    if (grad_gamma) grad_gamma[ch] += static_cast<float>(sums[2 * ch + 1]);
-    if (grad_beta) grad_beta[ch] += static_cast<float>(sums[2 * ch]);
-  }
-  if (!grad_x) return;
-#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
-  for (int64_t i = 0; i < b; ++i)
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const float scale = (gamma ? gamma[ch] : 1.f) * inv_std[ch];
-      const float mg = static_cast<float>(sums[2 * ch] / n);
-      const float mgx = static_cast<float>(sums[2 * ch + 1] / n);
-      const float* gy = grad_y + (i * c + ch) * s;
-      const float* h = x_hat + (i * c + ch) * s;
-      float* gx = grad_x + (i * c + ch) * s;
-      for (int64_t k = 0; k < s; ++k) gx[k] = scale * (gy[k] - mg - h[k] * mgx);
-    }
+  backward_train_impl(grad_y, x_hat, nullptr, inv_std, b, c, s, gamma, grad_x, grad_gamma,
+                      grad_beta);
+}
+
+void batchnorm_backward_train_from_input(const float* grad_y, const float* x, const float* mean_f,
+                                         const float* inv_std, int64_t b, int64_t c, int64_t s,
+                                         const float* gamma, float* grad_x, float* grad_gamma,
+                                         float* grad_beta) {
+  backward_train_impl(grad_y, x, mean_f, inv_std, b, c, s, gamma, grad_x, grad_gamma, grad_beta);
 }
 
 void batchnorm_backward_eval(const float* x, const float* grad_y, int64_t b, int64_t c,

@@ -1,13 +1,21 @@
 #include "soma/ops/neuron_scan.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <vector>
 
 #include "soma/core/error.hpp"
+#include "soma/tensor/allocator.hpp"
 
 namespace soma {
 
 namespace {
+
+// Blocks of the backward that replays h: longer runs per time step for the prefetchers; the
+// [T, block] scratch stays in L2 (256 KiB at T = 16).
+constexpr int64_t kReplayBlock = 4096;
+static_assert(kReplayBlock >= kScanBlock);
 
 // The block decomposition: rows of S contiguous elements with one channel each, cut into chunks
 // of at most kScanBlock. With C = 1 all samples form one row (longer, better-filled blocks).
@@ -17,18 +25,20 @@ struct Blocks {
   int64_t row_len = 0; // S (or N * S)
   int64_t C = 1;
   int64_t chunks = 0;  // chunks per row
+  int64_t block = kScanBlock;
   int64_t count() const { return rows * chunks; }
   int64_t channel(int64_t item) const { return (item / chunks) % C; }
   int64_t offset(int64_t item) const {
-    return (item / chunks) * row_len + (item % chunks) * kScanBlock;
+    return (item / chunks) * row_len + (item % chunks) * block;
   }
   int64_t length(int64_t item) const {
-    return std::min<int64_t>(kScanBlock, row_len - (item % chunks) * kScanBlock);
+    return std::min<int64_t>(block, row_len - (item % chunks) * block);
   }
 };
 
-Blocks make_blocks(const ScanShape& s) {
+Blocks make_blocks(const ScanShape& s, int64_t block = kScanBlock) {
   Blocks b;
+  b.block = block;
   b.E = s.per_step();
   b.C = s.C;
   if (s.C == 1) {
@@ -38,7 +48,7 @@ Blocks make_blocks(const ScanShape& s) {
     b.rows = s.N * s.C;
     b.row_len = s.S;
   }
-  b.chunks = b.row_len > 0 ? (b.row_len + kScanBlock - 1) / kScanBlock : 0;
+  b.chunks = b.row_len > 0 ? (b.row_len + block - 1) / block : 0;
   if (b.E == 0) b.rows = 0;
   return b;
 }
@@ -76,6 +86,22 @@ void check_params(const NeuronScanParams& p) {
               "membrane output goes with reset none");
 }
 
+// One time step of the fused forward over n elements of a block: charge, fire, reset, output.
+// Shared by the forward and by the replay of neuron_scan_backward_from_input, so both compute h
+// with the same instructions (bit-identical h). yt / ht may be null (not written).
+template <bool kAnalog, bool kHard>
+inline void fused_forward_step(int64_t n, float a, float b, float c, float th, float vr,
+                               float shift, float* __restrict v, const float* __restrict xt,
+                               float* __restrict yt, float* __restrict ht) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float hv = a * v[i] + b * xt[i] + c;
+    const float sv = hv >= th ? 1.f : 0.f;
+    if (ht) ht[i] = hv;
+    if (yt) yt[i] = kAnalog ? activation_forward(Activation::kRelu, hv - shift) : sv;
+    v[i] = kHard ? hv * (1.f - sv) + vr * sv : hv - th * sv;
+  }
+}
+
 // Spike output (LIF/IF) or ReLU analog output (LIAF) with a Heaviside fire: the same
 // operations as the general loop below, element by element in one pass (no stack round trips
 // between stages, no per-block calls).
@@ -86,7 +112,7 @@ void scan_forward_fused(const NeuronScanParams& p, const ScanShape& shape, const
   const int64_t T = shape.T, E = bl.E;
   const int64_t items = bl.count();
   const float th = p.v_threshold, vr = p.v_reset, shift = p.activation_shift;
-  const ResetMode mode = p.reset;
+  const bool hard = p.reset == ResetMode::kHard;
 #pragma omp parallel for schedule(static)
   for (int64_t item = 0; item < items; ++item) {
     const int64_t ch = bl.channel(item), off = bl.offset(item), n = bl.length(item);
@@ -97,60 +123,77 @@ void scan_forward_fused(const NeuronScanParams& p, const ScanShape& shape, const
       const float* xt = x + t * E + off;
       float* yt = y + t * E + off;
       float* ht = h ? h + t * E + off : nullptr;
-      if (mode == ResetMode::kHard) {
-        for (int64_t i = 0; i < n; ++i) {
-          const float hv = a * v[i] + b * xt[i] + c;
-          const float sv = hv >= th ? 1.f : 0.f;
-          if (ht) ht[i] = hv;
-          yt[i] = kAnalog ? activation_forward(Activation::kRelu, hv - shift) : sv;
-          v[i] = hv * (1.f - sv) + vr * sv;
-        }
-      } else {
-        for (int64_t i = 0; i < n; ++i) {
-          const float hv = a * v[i] + b * xt[i] + c;
-          const float sv = hv >= th ? 1.f : 0.f;
-          if (ht) ht[i] = hv;
-          yt[i] = kAnalog ? activation_forward(Activation::kRelu, hv - shift) : sv;
-          v[i] = hv - th * sv;
-        }
-      }
+      if (hard)
+        fused_forward_step<kAnalog, true>(n, a, b, c, th, vr, shift, v, xt, yt, ht);
+      else
+        fused_forward_step<kAnalog, false>(n, a, b, c, th, vr, shift, v, xt, yt, ht);
     }
+  }
+}
+
+// One time step of the fused backward over n elements: dL/dh from grad_y and the future's g_v,
+// then grad_x and the new g_v (gv is updated in place).
+template <SurrogateKind kKind, bool kHard, bool kResetGrad, bool kAnalog>
+inline void fused_backward_step(int64_t n, float a, float b, float th, float vr, float shift,
+                                float param, const float* __restrict ht,
+                                const float* __restrict gyt, float* __restrict gxt,
+                                float* __restrict gv) {
+  const Surrogate sgf{kKind, param};
+  for (int64_t i = 0; i < n; ++i) {
+    const float hv = ht[i];
+    const float sg = sgf.grad(hv - th);
+    float gyh = kAnalog ? gyt[i] * activation_grad(Activation::kRelu, hv - shift) : gyt[i] * sg;
+    const float sv = hv >= th ? 1.f : 0.f;
+    const float dvdh = kHard ? (kResetGrad ? (1.f - sv) + (vr - hv) * sg : 1.f - sv)
+                             : (kResetGrad ? 1.f - th * sg : 1.f);
+    gyh += gv[i] * dvdh;
+    gxt[i] = b * gyh;
+    gv[i] = a * gyh;
   }
 }
 
 // Spike output, Heaviside fire, no coefficient gradients: the general backward's operations
 // fused per element; the surrogate kind and the reset variant are compile-time constants so the
-// loop has no control flow and vectorizes.
+// loop has no control flow and vectorizes. With x given instead of h (h == nullptr), each block
+// first replays its forward into a per-thread [T, kScanBlock] scratch (L2-resident: 128 KiB at
+// T = 16) and runs the backward from there: the forward did not have to write h at all.
 template <SurrogateKind kKind, bool kHard, bool kResetGrad, bool kAnalog>
 void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
-                         const ChargeCoeffs& k, const float* h, const float* grad_y,
-                         float* grad_x) {
-  const Blocks bl = make_blocks(shape);
+                         const ChargeCoeffs& k, const float* h, const float* x,
+                         const float* grad_y, float* grad_x) {
+  const bool replay = h == nullptr;
+  const Blocks bl = make_blocks(shape, replay ? kReplayBlock : kScanBlock);
   const int64_t T = shape.T, E = bl.E;
   const int64_t items = bl.count();
   const float param = p.surrogate.param;
   const float vr = p.v_reset, th = p.v_threshold, shift = p.activation_shift;
-#pragma omp parallel for schedule(static)
-  for (int64_t item = 0; item < items; ++item) {
-    const int64_t ch = bl.channel(item), off = bl.offset(item), n = bl.length(item);
-    const float a = k.a[ch], b = k.b[ch];
-    const Surrogate sgf{kKind, param};
-    alignas(64) float gv[kScanBlock];
-    std::fill(gv, gv + n, 0.f);
-    for (int64_t t = T - 1; t >= 0; --t) {
-      const float* __restrict ht = h + t * E + off;
-      const float* __restrict gyt = grad_y + t * E + off;
-      float* __restrict gxt = grad_x + t * E + off;
-      for (int64_t i = 0; i < n; ++i) {
-        const float hv = ht[i];
-        const float sg = sgf.grad(hv - th);
-        float gyh = kAnalog ? gyt[i] * activation_grad(Activation::kRelu, hv - shift) : gyt[i] * sg;
-        const float sv = hv >= th ? 1.f : 0.f;
-        const float dvdh = kHard ? (kResetGrad ? (1.f - sv) + (vr - hv) * sg : 1.f - sv)
-                                 : (kResetGrad ? 1.f - th * sg : 1.f);
-        gyh += gv[i] * dvdh;
-        gxt[i] = b * gyh;
-        gv[i] = a * gyh;
+  const int64_t per_thread = replay ? T * std::min<int64_t>(bl.block, bl.row_len) : 0;
+  ScratchBuffer replay_h(replay && items > 0 ? per_thread * omp_get_max_threads() : 0);
+#pragma omp parallel
+  {
+    float* hb = replay ? replay_h.data() + omp_get_thread_num() * per_thread : nullptr;
+#pragma omp for schedule(static)
+    for (int64_t item = 0; item < items; ++item) {
+      const int64_t ch = bl.channel(item), off = bl.offset(item), n = bl.length(item);
+      const float a = k.a[ch], b = k.b[ch];
+      alignas(64) float gv[kReplayBlock];
+      if (replay) {
+        const float c = k.c[ch];
+        std::fill(gv, gv + n, vr);  // the membrane v, before gv takes its role
+        for (int64_t t = 0; t < T; ++t) {
+          // The next step's input run (n floats, 16 MiB away at gesture shapes) is fetched
+          // while this one computes: one read stream alone leaves the memory system idle.
+          if (t + 1 < T)
+            for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(x + (t + 1) * E + off + i);
+          fused_forward_step<kAnalog, kHard>(n, a, b, c, th, vr, shift, gv, x + t * E + off,
+                                             nullptr, hb + t * n);
+        }
+      }
+      std::fill(gv, gv + n, 0.f);
+      for (int64_t t = T - 1; t >= 0; --t) {
+        const float* ht = replay ? hb + t * n : h + t * E + off;
+        fused_backward_step<kKind, kHard, kResetGrad, kAnalog>(
+            n, a, b, th, vr, shift, param, ht, grad_y + t * E + off, grad_x + t * E + off, gv);
       }
     }
   }
@@ -158,29 +201,45 @@ void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
 
 template <SurrogateKind kKind, bool kAnalog>
 void scan_backward_spike_dispatch(const NeuronScanParams& p, const ScanShape& shape,
-                                  const ChargeCoeffs& k, const float* h, const float* grad_y,
-                                  float* grad_x) {
+                                  const ChargeCoeffs& k, const float* h, const float* x,
+                                  const float* grad_y, float* grad_x) {
   const bool hard = p.reset == ResetMode::kHard, rg = !p.detach_reset;
-  if (hard && rg) scan_backward_spike<kKind, true, true, kAnalog>(p, shape, k, h, grad_y, grad_x);
-  if (hard && !rg) scan_backward_spike<kKind, true, false, kAnalog>(p, shape, k, h, grad_y, grad_x);
-  if (!hard && rg) scan_backward_spike<kKind, false, true, kAnalog>(p, shape, k, h, grad_y, grad_x);
+  if (hard && rg)
+    scan_backward_spike<kKind, true, true, kAnalog>(p, shape, k, h, x, grad_y, grad_x);
+  if (hard && !rg)
+    scan_backward_spike<kKind, true, false, kAnalog>(p, shape, k, h, x, grad_y, grad_x);
+  if (!hard && rg)
+    scan_backward_spike<kKind, false, true, kAnalog>(p, shape, k, h, x, grad_y, grad_x);
   if (!hard && !rg)
-    scan_backward_spike<kKind, false, false, kAnalog>(p, shape, k, h, grad_y, grad_x);
+    scan_backward_spike<kKind, false, false, kAnalog>(p, shape, k, h, x, grad_y, grad_x);
 }
 
-// The fused paths cover spike output and ReLU analog output with a Heaviside fire and a reset.
-bool fused_scan(const NeuronScanParams& p) {
+// Either h (cached membrane) or x (replayed) is non-null.
+void scan_backward_fused(const NeuronScanParams& p, const ScanShape& shape,
+                         const ChargeCoeffs& k, const float* h, const float* x,
+                         const float* grad_y, float* grad_x) {
+  const bool analog = p.output == NeuronOutput::kAnalog;
+  with_surrogate_kind(p.surrogate.kind, [&](auto kind) {
+    if (analog)
+      scan_backward_spike_dispatch<decltype(kind)::value, true>(p, shape, k, h, x, grad_y, grad_x);
+    else
+      scan_backward_spike_dispatch<decltype(kind)::value, false>(p, shape, k, h, x, grad_y,
+                                                                 grad_x);
+  });
+}
+
+}  // namespace
+
+bool neuron_scan_fused(const NeuronScanParams& p) {
   const bool out_ok = p.output == NeuronOutput::kSpike ||
                       (p.output == NeuronOutput::kAnalog && p.activation == Activation::kRelu);
   return out_ok && !p.spike_primitive && p.reset != ResetMode::kNone;
 }
 
-}  // namespace
-
 void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
                          const ChargeCoeffs& k, const float* x, float* y, float* h) {
   check_params(p);
-  if (fused_scan(p)) {
+  if (neuron_scan_fused(p)) {
     if (p.output == NeuronOutput::kAnalog)
       scan_forward_fused<true>(p, shape, k, x, y, h);
     else
@@ -224,14 +283,8 @@ void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,
   check_params(p);
   const bool want_coeffs = coeff_grads != nullptr;
   SOMA_ASSERT(!want_coeffs || x != nullptr, "coefficient gradients need x");
-  if (fused_scan(p) && !want_coeffs) {
-    const bool analog = p.output == NeuronOutput::kAnalog;
-    with_surrogate_kind(p.surrogate.kind, [&](auto kind) {
-      if (analog)
-        scan_backward_spike_dispatch<decltype(kind)::value, true>(p, shape, k, h, grad_y, grad_x);
-      else
-        scan_backward_spike_dispatch<decltype(kind)::value, false>(p, shape, k, h, grad_y, grad_x);
-    });
+  if (neuron_scan_fused(p) && !want_coeffs) {
+    scan_backward_fused(p, shape, k, h, nullptr, grad_y, grad_x);
     return;
   }
   const Blocks bl = make_blocks(shape);
@@ -332,6 +385,14 @@ void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,
       coeff_grads->c[ch] += partial[item * 3 + 2];
     }
   }
+}
+
+void neuron_scan_backward_from_input(const NeuronScanParams& p, const ScanShape& shape,
+                                     const ChargeCoeffs& k, const float* x, const float* grad_y,
+                                     float* grad_x) {
+  check_params(p);
+  SOMA_ASSERT(neuron_scan_fused(p), "backward from the input needs a fused scan kind");
+  scan_backward_fused(p, shape, k, nullptr, x, grad_y, grad_x);
 }
 
 }  // namespace soma

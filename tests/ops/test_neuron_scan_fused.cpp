@@ -1,9 +1,11 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "soma/core/rng.hpp"
+#include "soma/core/threads.hpp"
 #include "soma/ops/neuron_scan.hpp"
 
 using namespace soma;
@@ -81,4 +83,48 @@ TEST_CASE("fused neuron scans (LIF spikes, LIAF relu) follow the definition",
         CHECK(ey < 1e-5);
         CHECK(eg < 1e-4);
       }
+}
+
+TEST_CASE("fused backward from the input equals the backward from h, bit for bit",
+          "[ops][neuron_scan]") {
+  // Per-channel coefficients (C = 3, rows of S) and shared ones (C = 1, one long row), more
+  // than one block per row, every fused kind; 1 and 2 threads.
+  const int64_t T = 5;
+  for (const ScanShape shape : {ScanShape{T, 2, 3, 2500}, ScanShape{T, 3, 1, 1700}}) {
+    const int64_t E = shape.per_step();
+    Rng rng(9);
+    std::vector<float> x(T * E), gy(T * E);
+    for (auto& v : x) v = rng.uniform(-0.5f, 2.f);
+    for (auto& v : gy) v = rng.uniform(-1.f, 1.f);
+    const std::vector<float> a{0.5f, 0.7f, 0.9f}, b{1.f, 0.8f, 0.6f}, c{0.f, 0.05f, -0.02f};
+    const ChargeCoeffs k{a.data(), b.data(), c.data()};
+    for (const auto out : {NeuronOutput::kSpike, NeuronOutput::kAnalog})
+      for (const auto reset : {ResetMode::kHard, ResetMode::kSoft})
+        for (const bool detach : {false, true})
+          for (const auto kind : {SurrogateKind::kAtan, SurrogateKind::kSigmoid}) {
+            NeuronScanParams p;
+            p.output = out;
+            p.reset = reset;
+            p.detach_reset = detach;
+            p.surrogate = Surrogate{kind, 2.f};
+            p.v_reset = reset == ResetMode::kHard ? -0.1f : 0.f;
+            p.activation_shift = out == NeuronOutput::kAnalog ? 0.2f : 0.f;
+            REQUIRE(neuron_scan_fused(p));
+            std::vector<float> y(T * E), y2(T * E), h(T * E), gx(T * E);
+            neuron_scan_forward(p, shape, k, x.data(), y.data(), h.data());
+            neuron_scan_forward(p, shape, k, x.data(), y2.data(), nullptr);
+            CHECK(y == y2);  // writing h or not changes nothing
+            neuron_scan_backward(p, shape, k, h.data(), gy.data(), gx.data());
+            for (const int threads : {1, 2}) {
+              set_num_threads(threads);
+              std::vector<float> gx2(T * E, 7.f);
+              neuron_scan_backward_from_input(p, shape, k, x.data(), gy.data(), gx2.data());
+              INFO("C=" << shape.C << " analog=" << (out == NeuronOutput::kAnalog)
+                        << " hard=" << (reset == ResetMode::kHard) << " detach=" << detach
+                        << " threads=" << threads);
+              CHECK(std::memcmp(gx.data(), gx2.data(), gx.size() * sizeof(float)) == 0);
+            }
+            set_num_threads(1);
+          }
+  }
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -80,4 +81,41 @@ TEST_CASE("2x2 pooling fast paths match the window definition, ties included", "
           }
     }
   }
+}
+
+TEST_CASE("2x2 pooling backward equals fill-then-scatter, bit for bit (signed zeros too)",
+          "[ops][pool]") {
+  for (const int64_t h : {int64_t(6), int64_t(7)})
+    for (const int64_t w : {int64_t(8), int64_t(9)}) {
+      Pool2dGeometry g;
+      g.h = h;
+      g.w = w;
+      g.kh = g.kw = g.sh = g.sw = 2;
+      const int64_t planes = 4, n = planes * h * w, m = planes * g.h_out() * g.w_out();
+      Rng rng(5);
+      std::vector<float> x(n), gy(m);
+      for (auto& v : x) v = rng.uniform(0.f, 1.f) < 0.3f ? 1.f : 0.f;  // spikes: ties
+      for (auto& v : gy) v = rng.uniform(-1.f, 1.f);
+      gy[0] = -0.f;  // a signed zero must come out as the fill-then-add gives it
+      std::vector<float> y(m);
+      std::vector<int32_t> am(m);
+      maxpool2d_forward(x.data(), planes, g, y.data(), am.data());
+      std::vector<float> gx(n, 5.f), ref(n, 0.f);
+      maxpool2d_backward(gy.data(), am.data(), planes, g, gx.data());
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t k = 0; k < g.h_out() * g.w_out(); ++k)
+          ref[p * h * w + am[p * g.h_out() * g.w_out() + k]] += gy[p * g.h_out() * g.w_out() + k];
+      INFO("h=" << h << " w=" << w);
+      CHECK(std::memcmp(gx.data(), ref.data(), n * sizeof(float)) == 0);
+      std::vector<float> ga(n, 5.f), refa(n, 0.f);
+      avgpool2d_backward(gy.data(), planes, g, ga.data());
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t i = 0; i < g.h_out(); ++i)
+          for (int64_t j = 0; j < g.w_out(); ++j) {
+            const float v = gy[(p * g.h_out() + i) * g.w_out() + j] * 0.25f;
+            for (int64_t r = 2 * i; r < 2 * i + 2; ++r)
+              for (int64_t c = 2 * j; c < 2 * j + 2; ++c) refa[p * h * w + r * w + c] += v;
+          }
+      CHECK(std::memcmp(ga.data(), refa.data(), n * sizeof(float)) == 0);
+    }
 }

@@ -67,9 +67,11 @@ class BatchNormLayer : public Layer {
   std::vector<float> fold_shift_;
   Tensor weight_, grad_weight_, bias_, grad_bias_;
   Tensor running_mean_, running_var_;
-  // cache (training): x_hat [T, N, ...] and 1/sqrt(var_B + eps) per channel; in eval mode the
-  // input, so backward can go through the fixed eval map.
-  Tensor x_hat_, inv_std_, x_eval_;
+  // cache (training): the input x (a handle: backward recomputes x_hat = (x - mu_B) inv_std
+  // from it, ops/batchnorm.hpp), float(mu_B) and 1/sqrt(var_B + eps) per channel; x_hat itself
+  // only with synchronised statistics; in eval mode the input, so backward can go through the
+  // fixed eval map.
+  Tensor x_hat_, x_train_, mean_f_, inv_std_, x_eval_;
   Communicator* sync_comm_ = nullptr;  // the group of the last synchronised forward
   double sync_count_ = 0.0;            // global values per channel in that forward
 };

@@ -23,6 +23,16 @@ void batchnorm_forward_train(const float* x, int64_t b, int64_t c, int64_t s, co
                              const float* beta, float eps, float* y, float* x_hat, double* mean,
                              double* var, float* inv_std);
 
+// Backward through batch statistics from the forward's input x instead of x_hat: x_hat is
+// recomputed as (x - mean_f) * inv_std in float with mean_f[c] = float(mean[c]), exactly as
+// batchnorm_forward_train computes it, so the result equals batchnorm_backward_train bit for
+// bit. Training then keeps x (the previous layer's output, a handle) and the forward writes no
+// x_hat (one full-size write pass and buffer less).
+void batchnorm_backward_train_from_input(const float* grad_y, const float* x, const float* mean_f,
+                                         const float* inv_std, int64_t b, int64_t c, int64_t s,
+                                         const float* gamma, float* grad_x, float* grad_gamma,
+                                         float* grad_beta);
+
 // Normalises with given statistics (running mean and variance).
 void batchnorm_forward_eval(const float* x, int64_t b, int64_t c, int64_t s, const float* gamma,
                             const float* beta, float eps, const float* mean, const float* var,

@@ -24,6 +24,12 @@
 //   coefficient grads (optional, PLIF): dL/da += dL/dh v[t-1], dL/db += dL/dh x[t], dL/dc += dL/dh
 // What backward needs is h (float, [T, E]); s is recomputed from h exactly (the same compare
 // or primitive as in forward), and v[t-1] from h[t-1], so spikes and v are not cached.
+// For the fused kinds (neuron_scan_fused: spike or ReLU output, Heaviside fire, hard/soft
+// reset) backward can instead start from the input x: each block of elements replays its
+// forward (the same instructions, so the same h bit for bit) into an L2-resident scratch
+// [T, block] and runs the backward from there. Training then keeps x (a handle on the previous
+// layer's output, which exists anyway) and the forward writes no h: one full-size write pass
+// less, and no h buffer.
 //
 // Layout: x, y, h, grad_y, grad_x are [T, N, C, S] contiguous (S = product of the per-step dims
 // after the channel one; C = 1 for scalar coefficients). Work is split into fixed blocks of
@@ -81,11 +87,20 @@ struct ChargeCoeffGrads {
 void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
                          const ChargeCoeffs& k, const float* x, float* y, float* h);
 
+// True for the kinds with a fused single-pass loop (and neuron_scan_backward_from_input).
+bool neuron_scan_fused(const NeuronScanParams& p);
+
 // grad_x [T, E] is overwritten. x and coeff_grads are needed only for coefficient gradients
 // (pass nullptr for both otherwise).
 void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,
                           const ChargeCoeffs& k, const float* h, const float* grad_y,
                           float* grad_x, const float* x = nullptr,
                           const ChargeCoeffGrads* coeff_grads = nullptr);
+
+// The same result as neuron_scan_backward (bit for bit) from the forward's input x [T, E]
+// instead of h; only for neuron_scan_fused(p), without coefficient gradients.
+void neuron_scan_backward_from_input(const NeuronScanParams& p, const ScanShape& shape,
+                                     const ChargeCoeffs& k, const float* x, const float* grad_y,
+                                     float* grad_x);
 
 }  // namespace soma

@@ -39,27 +39,37 @@ Tensor NeuronLayer::forward(const Tensor& x, RunContext& ctx) {
   cache_ = {};
   trace_ = {};
   Tensor y = Tensor::empty(x.shape());
-  const bool keep_h = ctx.training() || ctx.record_state;
+  // Training with a fused scan kind keeps only the input (backward replays h from it); h is
+  // written when something else needs it (coefficient gradients, state recording).
+  const bool replay = ctx.training() && neuron_scan_fused(scan_) && !learns_coeffs();
+  const bool keep_h = (ctx.training() && !replay) || ctx.record_state;
   Tensor h = keep_h ? Tensor::empty(x.shape()) : Tensor();
   neuron_scan_forward(scan_, s, {a_.data(), b_.data(), c_.data()}, x.data(), y.data(),
                       keep_h ? h.data() : nullptr);
   if (ctx.training()) {
-    cache_.h = h;
-    if (learns_coeffs()) cache_.x = x;
+    if (replay) {
+      cache_.x = x;
+    } else {
+      cache_.h = h;
+      if (learns_coeffs()) cache_.x = x;
+    }
   }
   if (ctx.record_state) trace_ = h;
   return y;
 }
 
 Tensor NeuronLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
-  SOMA_ASSERT(cache_.h.defined(), "backward of '", name(), "' without a training forward");
-  SOMA_CHECK_AS(ShapeError, grad_y.shape() == cache_.h.shape(), type(), " layer '", name(),
+  const Tensor& kept = cache_.h.defined() ? cache_.h : cache_.x;
+  SOMA_ASSERT(kept.defined(), "backward of '", name(), "' without a training forward");
+  SOMA_CHECK_AS(ShapeError, grad_y.shape() == kept.shape(), type(), " layer '", name(),
                 "': grad_y ", grad_y.shape().str(), " does not match the forward output ",
-                cache_.h.shape().str());
+                kept.shape().str());
   const ScanShape s = scan_shape(grad_y);
   Tensor gx = Tensor::empty(grad_y.shape());
   const ChargeCoeffs k{a_.data(), b_.data(), c_.data()};
-  if (learns_coeffs()) {
+  if (!cache_.h.defined()) {
+    neuron_scan_backward_from_input(scan_, s, k, cache_.x.data(), grad_y.data(), gx.data());
+  } else if (learns_coeffs()) {
     std::vector<double> ga(channels_, 0.0), gb(channels_, 0.0), gc(channels_, 0.0);
     const ChargeCoeffGrads g{ga.data(), gb.data(), gc.data()};
     neuron_scan_backward(scan_, s, k, cache_.h.data(), grad_y.data(), gx.data(),

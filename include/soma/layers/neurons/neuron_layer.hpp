@@ -9,7 +9,10 @@
 // State split as in NEST: the subclass's config struct (from YAML, immutable), bound params
 // (PLIF's w), derived constants (the charge coefficients a_, b_, c_ per channel), and cache_:
 // h, the pre-reset membrane [T, N, ...] (float) kept in training for backward (spikes and v are
-// recomputed from h), plus the input x when coefficient gradients are needed (PLIF).
+// recomputed from h), plus the input x when coefficient gradients are needed (PLIF). For the
+// fused scan kinds (ops/neuron_scan.hpp neuron_scan_fused: LIF, IF, LIAF with ReLU) without
+// coefficient gradients only the input x is kept (a handle) and backward replays h from it, so
+// the training forward writes no h.
 // With ctx.record_state the h trace is kept (in eval too) and returned by membrane().
 #pragma once
 
@@ -57,8 +60,8 @@ class NeuronLayer : public Layer {
   ScanShape scan_shape(const Tensor& x) const;
 
   struct Cache {
-    Tensor h;  // [T, N, ...] pre-reset membrane
-    Tensor x;  // the input (a handle, not a copy), only when learns_coeffs()
+    Tensor h;  // [T, N, ...] pre-reset membrane (not kept when backward replays it from x)
+    Tensor x;  // the input (a handle, not a copy): learns_coeffs() or replay
   };
   Cache cache_;
   Tensor trace_;
