@@ -105,8 +105,17 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   const int64_t n = b * s_;
   SOMA_CHECK_AS(ShapeError, n > 1, type(), ": training needs more than one value per channel, got ",
                 x.shape().str());
+  // model.recompute: the first forward keeps only the batch statistics (2 C values); the
+  // recompute normalises with them again (bit-identical, no collective, no running update).
+  x_hat_ = ctx.keep_for_backward ? Tensor::empty(x.shape()) : Tensor();
+  if (ctx.recomputing) {
+    SOMA_ASSERT(inv_std_.defined() && static_cast<int64_t>(batch_mean_.size()) == c_, type(),
+                " layer '", name(), "': recomputed without a training forward before it");
+    batchnorm_normalize(x.data(), b, c_, s_, gamma, beta, batch_mean_.data(), inv_std_.data(),
+                        y.data(), x_hat_.data());
+    return y;
+  }
   std::vector<double> mean(c_), var(c_);
-  x_hat_ = Tensor::empty(x.shape());
   inv_std_ = Tensor::empty(Shape{c_});
   double count = double(n);
   sync_comm_ = ctx.comm && ctx.comm->size() > 1 ? ctx.comm : nullptr;
@@ -126,12 +135,14 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
       inv_std_[ch] = static_cast<float>(1.0 / std::sqrt(var[ch] + double(eps_)));
     }
     batchnorm_normalize(x.data(), b, c_, s_, gamma, beta, mean.data(), inv_std_.data(), y.data(),
-                        x_hat_.data());
+                        x_hat_.defined() ? x_hat_.data() : nullptr);
     sync_count_ = count;
   } else {
-    batchnorm_forward_train(x.data(), b, c_, s_, gamma, beta, eps_, y.data(), x_hat_.data(),
-                            mean.data(), var.data(), inv_std_.data());
+    batchnorm_forward_train(x.data(), b, c_, s_, gamma, beta, eps_, y.data(),
+                            x_hat_.defined() ? x_hat_.data() : nullptr, mean.data(), var.data(),
+                            inv_std_.data());
   }
+  if (!ctx.keep_for_backward) batch_mean_ = mean;
   const double m = momentum_, unbias = count / (count - 1.0);
   for (int64_t ch = 0; ch < c_; ++ch) {
     running_mean_[ch] = static_cast<float>((1.0 - m) * running_mean_[ch] + m * mean[ch]);
@@ -184,6 +195,7 @@ Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   inv_std_ = Tensor();
   x_eval_ = Tensor();
   sync_comm_ = nullptr;
+  batch_mean_.clear();
   return grad_x;
 }
 

@@ -58,7 +58,7 @@ Tensor Conv2dLayer::forward(const Tensor& x, RunContext& ctx) {
   Tensor y = Tensor::empty(out.prepend({x.dim(0), x.dim(1)}));
   conv2d_forward(x.data(), x.dim(0) * x.dim(1), g, weight_.data(),
                  has_bias_ ? bias_.data() : nullptr, y.data());
-  if (ctx.training()) x_ = x;
+  if (ctx.keep()) x_ = x;
   return y;
 }
 
