@@ -75,7 +75,8 @@ void BatchNormLayer::bind_buffers(const std::vector<BufferView>& views) {
 Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   const int64_t b = check_window(x, in_, type());
   SOMA_ASSERT(running_mean_.defined(), type(), ": buffers not bound");
-  Tensor y = Tensor::empty(x.shape());
+  // (no output buffer when a recompute discards it)
+  Tensor y = ctx.recomputing && ctx.discard_output ? Tensor() : Tensor::empty(x.shape());
   if (folded_) {
     SOMA_CHECK(!ctx.training(), type(), " layer '", name(),
                "' was folded into the preceding layer for inference; it cannot train");
@@ -111,6 +112,19 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   if (ctx.recomputing) {
     SOMA_ASSERT(inv_std_.defined() && static_cast<int64_t>(batch_mean_.size()) == c_, type(),
                 " layer '", name(), "': recomputed without a training forward before it");
+    if (ctx.discard_output) {
+      // Only x_hat, by the same expression as the kernels (so bit-identical).
+      const float* px = x.data();
+      float* ph = x_hat_.data();
+#pragma omp parallel for schedule(static) if (b * c_ * s_ > (1 << 15))
+      for (int64_t i = 0; i < b; ++i)
+        for (int64_t ch = 0; ch < c_; ++ch) {
+          const float muf = static_cast<float>(batch_mean_[ch]), isf = inv_std_[ch];
+          const int64_t o = (i * c_ + ch) * s_;
+          for (int64_t k = 0; k < s_; ++k) ph[o + k] = (px[o + k] - muf) * isf;
+        }
+      return Tensor();
+    }
     batchnorm_normalize(x.data(), b, c_, s_, gamma, beta, batch_mean_.data(), inv_std_.data(),
                         y.data(), x_hat_.data());
     return y;

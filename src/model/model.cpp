@@ -24,21 +24,24 @@ void add_into(Tensor& dst, const Tensor& src) {
 // a layer throws).
 class CheckpointFlags {
  public:
-  CheckpointFlags(RunContext& ctx, bool keep, bool recomputing)
-      : ctx_(ctx), keep_(ctx.keep_for_backward), recomputing_(ctx.recomputing) {
+  CheckpointFlags(RunContext& ctx, bool keep, bool recomputing, bool discard = false)
+      : ctx_(ctx), keep_(ctx.keep_for_backward), recomputing_(ctx.recomputing),
+        discard_(ctx.discard_output) {
     ctx.keep_for_backward = keep;
     ctx.recomputing = recomputing;
+    ctx.discard_output = discard;
   }
   ~CheckpointFlags() {
     ctx_.keep_for_backward = keep_;
     ctx_.recomputing = recomputing_;
+    ctx_.discard_output = discard_;
   }
   CheckpointFlags(const CheckpointFlags&) = delete;
   CheckpointFlags& operator=(const CheckpointFlags&) = delete;
 
  private:
   RunContext& ctx_;
-  bool keep_, recomputing_;
+  bool keep_, recomputing_, discard_;
 };
 
 Tensor run_node(Layer& layer, const std::vector<Tensor>& in, RunContext& ctx) {
@@ -135,7 +138,6 @@ std::vector<std::pair<int, int>> Model::recompute_runs() const {
 }
 
 void Model::recompute_run(const RecomputeRun& r, RunContext& ctx) {
-  const CheckpointFlags flags(ctx, /*keep=*/true, /*recomputing=*/true);
   const int len = r.last - r.first + 1;
   std::vector<Tensor> local(len);
   std::vector<int> pending(len, 0);  // consumers inside the run
@@ -149,7 +151,13 @@ void Model::recompute_run(const RecomputeRun& r, RunContext& ctx) {
       SOMA_ASSERT(t.defined(), "recompute of '", nodes_[k].name, "': input not kept");
       in.push_back(t);
     }
-    Tensor y = run_node(*nodes_[k].layer, in, ctx);
+    Tensor y;
+    {
+      // The last node's output was consumed in the forward already; nothing reads it now.
+      const CheckpointFlags flags(ctx, /*keep=*/true, /*recomputing=*/true,
+                                  /*discard=*/k == r.last);
+      y = run_node(*nodes_[k].layer, in, ctx);
+    }
     for (int j : nodes_[k].inputs)
       if (j >= r.first && --pending[j - r.first] == 0) local[j - r.first] = Tensor();
     if (pending[k - r.first] > 0) local[k - r.first] = std::move(y);

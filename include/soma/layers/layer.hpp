@@ -44,6 +44,9 @@ struct RunContext {
   // Activation checkpointing (set by the model for nodes marked for recompute; see above).
   bool keep_for_backward = true;  // false: training forward that keeps nothing for backward
   bool recomputing = false;       // the second forward of a recomputed node: no side effects
+  // With recomputing: nobody reads the output (the last node of a recomputed run); a layer may
+  // skip it and return an empty tensor (batch norm does: one activation-sized buffer less).
+  bool discard_output = false;
   bool training() const { return phase == Phase::kTrain; }
   // True when forward() must keep what backward() needs.
   bool keep() const { return training() && keep_for_backward; }
