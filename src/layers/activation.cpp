@@ -7,7 +7,7 @@ namespace soma {
 Tensor ActivationLayer::forward(const Tensor& x, RunContext& ctx) {
   SOMA_CHECK_AS(ShapeError, x.rank() >= 2, type(), ": expected a window [T, N, ...], got ",
                 x.shape().str());
-  if (ctx.training()) x_ = x;
+  if (ctx.keep()) x_ = x;
   if (fn_ == Activation::kIdentity) return x;
   Tensor y = Tensor::empty(x.shape());
   activation_forward(fn_, x.data(), y.data(), x.numel(), negative_slope_);

@@ -25,7 +25,7 @@ Tensor AdaptiveAvgPool2dLayer::forward(const Tensor& x, RunContext& ctx) {
   Tensor y = Tensor::empty(out.prepend({x.dim(0), x.dim(1)}));
   adaptive_avgpool2d_forward(x.data(), x.dim(0) * x.dim(1) * x.dim(2), x.dim(3), x.dim(4), oh_,
                              ow_, y.data());
-  cached_ = ctx.training();
+  cached_ = ctx.keep();
   if (cached_) x_shape_ = x.shape();
   return y;
 }

@@ -75,7 +75,8 @@ void BatchNormLayer::bind_buffers(const std::vector<BufferView>& views) {
 Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   const int64_t b = check_window(x, in_, type());
   SOMA_ASSERT(running_mean_.defined(), type(), ": buffers not bound");
-  Tensor y = Tensor::empty(x.shape());
+  // (no output buffer when a recompute discards it)
+  Tensor y = ctx.recomputing && ctx.discard_output ? Tensor() : Tensor::empty(x.shape());
   if (folded_) {
     SOMA_CHECK(!ctx.training(), type(), " layer '", name(),
                "' was folded into the preceding layer for inference; it cannot train");
@@ -98,7 +99,7 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   if (!ctx.training()) {
     batchnorm_forward_eval(x.data(), b, c_, s_, gamma, beta, eps_, running_mean_.data(),
                            running_var_.data(), y.data());
-    x_eval_ = x;
+    x_eval_ = ctx.keep_for_backward ? x : Tensor();  // pure inference keeps nothing
     x_hat_ = Tensor();
     x_train_ = Tensor();
     sync_comm_ = nullptr;
@@ -107,13 +108,37 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
   const int64_t n = b * s_;
   SOMA_CHECK_AS(ShapeError, n > 1, type(), ": training needs more than one value per channel, got ",
                 x.shape().str());
-  std::vector<double> mean(c_), var(c_);
+  // What backward needs: without synchronised statistics the input x (a handle) with float(mu_B)
+  // and 1/sqrt(var_B + eps), from which it recomputes x_hat (ops/batchnorm.hpp); with them x_hat.
+  // model.recompute: the first forward keeps only the batch statistics (2 C values); the
+  // recompute normalises with them again (bit-identical, no collective, no running update).
+  x_hat_ = Tensor();
   x_train_ = Tensor();
+  auto keep_input = [&](const double* mu) {
+    x_train_ = x;
+    mean_f_ = Tensor::empty(Shape{c_});
+    for (int64_t ch = 0; ch < c_; ++ch) mean_f_[ch] = static_cast<float>(mu[ch]);
+  };
+  if (ctx.recomputing) {
+    SOMA_ASSERT(inv_std_.defined() && static_cast<int64_t>(batch_mean_.size()) == c_, type(),
+                " layer '", name(), "': recomputed without a training forward before it");
+    if (!sync_comm_) {
+      keep_input(batch_mean_.data());
+      if (ctx.discard_output) return Tensor();
+    } else {
+      x_hat_ = Tensor::empty(x.shape());
+      if (!y.defined()) y = Tensor::empty(x.shape());  // the kernel writes x_hat with y
+    }
+    batchnorm_normalize(x.data(), b, c_, s_, gamma, beta, batch_mean_.data(), inv_std_.data(),
+                        y.data(), x_hat_.defined() ? x_hat_.data() : nullptr);
+    return ctx.discard_output ? Tensor() : y;
+  }
+  std::vector<double> mean(c_), var(c_);
   inv_std_ = Tensor::empty(Shape{c_});
   double count = double(n);
   sync_comm_ = ctx.comm && ctx.comm->size() > 1 ? ctx.comm : nullptr;
   if (sync_comm_) {
-    x_hat_ = Tensor::empty(x.shape());
+    if (ctx.keep_for_backward) x_hat_ = Tensor::empty(x.shape());
     // Global statistics: [sums per channel, count] summed over ranks, then the squared
     // deviations from the global mean (two passes: no cancellation, as in one process).
     std::vector<double> sums(c_ + 1);
@@ -129,17 +154,14 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
       inv_std_[ch] = static_cast<float>(1.0 / std::sqrt(var[ch] + double(eps_)));
     }
     batchnorm_normalize(x.data(), b, c_, s_, gamma, beta, mean.data(), inv_std_.data(), y.data(),
-                        x_hat_.data());
+                        x_hat_.defined() ? x_hat_.data() : nullptr);
     sync_count_ = count;
   } else {
-    // Keeps the input instead of writing x_hat; backward recomputes x_hat from it.
-    x_hat_ = Tensor();
     batchnorm_forward_train(x.data(), b, c_, s_, gamma, beta, eps_, y.data(), nullptr,
                             mean.data(), var.data(), inv_std_.data());
-    x_train_ = x;
-    mean_f_ = Tensor::empty(Shape{c_});
-    for (int64_t ch = 0; ch < c_; ++ch) mean_f_[ch] = static_cast<float>(mean[ch]);
+    if (ctx.keep_for_backward) keep_input(mean.data());
   }
+  if (!ctx.keep_for_backward) batch_mean_ = mean;
   const double m = momentum_, unbias = count / (count - 1.0);
   for (int64_t ch = 0; ch < c_; ++ch) {
     running_mean_[ch] = static_cast<float>((1.0 - m) * running_mean_[ch] + m * mean[ch]);
@@ -197,6 +219,7 @@ Tensor BatchNormLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   inv_std_ = Tensor();
   x_eval_ = Tensor();
   sync_comm_ = nullptr;
+  batch_mean_.clear();
   return grad_x;
 }
 

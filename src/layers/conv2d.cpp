@@ -78,13 +78,13 @@ Tensor Conv2dLayer::forward(const Tensor& x, RunContext& ctx) {
       // does not use x), else densely.
       const bool sparse_grad = always || (px.density() <= kSparseConvWeightGradMaxDensity &&
                                           batch >= kSparseConvWeightGradMinImages);
-      if (ctx.training() && sparse_grad) x_pixels_ = std::move(px);
-      if (ctx.training() && !sparse_grad) x_ = x;
+      if (ctx.keep() && sparse_grad) x_pixels_ = std::move(px);
+      if (ctx.keep() && !sparse_grad) x_ = x;
       return y;
     }
   }
   conv2d_forward(x.data(), batch, g, weight_.data(), b, y.data());
-  if (ctx.training()) x_ = x;
+  if (ctx.keep()) x_ = x;
   return y;
 }
 

@@ -66,13 +66,13 @@ Tensor LinearLayer::forward(const Tensor& x, RunContext& ctx) {
       // grad_y W does not use x), else densely.
       const bool sparse_grad = sparse_mode_ == SparseMode::kAlways ||
                                rows.density() <= kSparseWeightGradMaxDensity;
-      if (ctx.training() && sparse_grad) x_rows_ = std::move(rows);
-      if (ctx.training() && !sparse_grad) x_ = x;
+      if (ctx.keep() && sparse_grad) x_rows_ = std::move(rows);
+      if (ctx.keep() && !sparse_grad) x_ = x;
       return y;
     }
   }
   linear_forward(x.data(), m, in_, weight_.data(), b, out_, y.data());
-  if (ctx.training()) x_ = x;
+  if (ctx.keep()) x_ = x;
   return y;
 }
 

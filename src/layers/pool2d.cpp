@@ -30,13 +30,16 @@ Tensor Pool2dLayer::forward(const Tensor& x, RunContext& ctx) {
   const Pool2dGeometry g = geometry_for(in);
   const int64_t planes = x.dim(0) * x.dim(1) * x.dim(2);
   Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), x.dim(2), g.h_out(), g.w_out()});
+  // Recomputed (model.recompute): the winners live only from the recompute to backward.
+  release_argmax_ = ctx.recomputing || !ctx.keep_for_backward;
+  if (ctx.training() && !ctx.keep_for_backward) std::vector<int32_t>().swap(argmax_);
   if (kind_ == Kind::kMax) {
-    if (ctx.training()) argmax_.resize(y.numel());
-    maxpool2d_forward(x.data(), planes, g, y.data(), ctx.training() ? argmax_.data() : nullptr);
+    if (ctx.keep()) argmax_.resize(y.numel());
+    maxpool2d_forward(x.data(), planes, g, y.data(), ctx.keep() ? argmax_.data() : nullptr);
   } else {
     avgpool2d_forward(x.data(), planes, g, y.data());
   }
-  cached_ = ctx.training();
+  cached_ = ctx.keep();
   if (cached_) x_shape_ = x.shape();
   return y;
 }
@@ -52,6 +55,7 @@ Tensor Pool2dLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   else
     avgpool2d_backward(grad_y.data(), planes, g, grad_x.data());
   cached_ = false;
+  if (release_argmax_) std::vector<int32_t>().swap(argmax_);
   return grad_x;
 }
 

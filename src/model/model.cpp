@@ -1,5 +1,7 @@
 #include "soma/model/model.hpp"
 
+#include <algorithm>
+
 #include "soma/core/error.hpp"
 #include "soma/metrics/energy.hpp"
 #include "soma/metrics/firing_rate.hpp"
@@ -18,12 +20,150 @@ void add_into(Tensor& dst, const Tensor& src) {
   for (int64_t i = 0; i < n; ++i) d[i] += s[i];
 }
 
+// Sets the checkpointing flags of a RunContext for a scope and restores them after (also when
+// a layer throws).
+class CheckpointFlags {
+ public:
+  CheckpointFlags(RunContext& ctx, bool keep, bool recomputing, bool discard = false)
+      : ctx_(ctx), keep_(ctx.keep_for_backward), recomputing_(ctx.recomputing),
+        discard_(ctx.discard_output) {
+    ctx.keep_for_backward = keep;
+    ctx.recomputing = recomputing;
+    ctx.discard_output = discard;
+  }
+  ~CheckpointFlags() {
+    ctx_.keep_for_backward = keep_;
+    ctx_.recomputing = recomputing_;
+    ctx_.discard_output = discard_;
+  }
+  CheckpointFlags(const CheckpointFlags&) = delete;
+  CheckpointFlags& operator=(const CheckpointFlags&) = delete;
+
+ private:
+  RunContext& ctx_;
+  bool keep_, recomputing_, discard_;
+};
+
+Tensor run_node(Layer& layer, const std::vector<Tensor>& in, RunContext& ctx) {
+  if (auto* merge = dynamic_cast<MergeLayer*>(&layer)) return merge->forward_multi(in, ctx);
+  return layer.forward(in[0], ctx);
+}
 
 }  // namespace
 
 Model::Model(Shape input_shape, std::vector<Node> nodes, std::unique_ptr<ParamStore> params)
     : input_shape_(std::move(input_shape)), nodes_(std::move(nodes)), params_(std::move(params)) {
   SOMA_ASSERT(!nodes_.empty(), "a model needs at least one layer");
+  std::vector<bool> flags;
+  for (const auto& node : nodes_) flags.push_back(node.recompute);
+  set_recompute(flags);
+}
+
+void Model::set_recompute(const std::vector<bool>& flags) {
+  const size_t n = nodes_.size();
+  SOMA_CHECK(flags.size() == n, "recompute: ", flags.size(), " flags for ", n, " layers");
+  for (size_t i = 0; i < n; ++i) {
+    SOMA_CHECK(!flags[i] || nodes_[i].layer->recomputable(), "layer '", nodes_[i].name, "' (",
+               nodes_[i].layer->type(),
+               ") cannot be recomputed in backward: only stateless, deterministic layers can "
+               "(conv2d, linear, batchnorm, tdbn, bntt, pools, flatten, activations, add, "
+               "concat)");
+    nodes_[i].recompute = flags[i];
+  }
+  runs_.clear();
+  run_of_.assign(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    if (!flags[i]) continue;
+    if (i == 0 || !flags[i - 1]) runs_.push_back({static_cast<int>(i), static_cast<int>(i), {}});
+    runs_.back().last = static_cast<int>(i);
+    run_of_[i] = static_cast<int>(runs_.size()) - 1;
+  }
+  kept_uses_.assign(n + 1, 0);
+  for (auto& r : runs_) {
+    for (int k = r.first; k <= r.last; ++k)
+      for (int j : nodes_[k].inputs) {
+        if (j >= r.first) continue;  // produced inside the run
+        const int slot = j < 0 ? input_slot() : j;
+        if (std::find(r.external.begin(), r.external.end(), slot) == r.external.end())
+          r.external.push_back(slot);
+      }
+    for (int slot : r.external) ++kept_uses_[slot];
+  }
+  kept_.assign(n + 1, Tensor());
+  checkpointed_ = false;
+}
+
+std::vector<bool> Model::stateless_recompute_set() const {
+  const size_t n = nodes_.size();
+  std::vector<bool> on(n);
+  for (size_t i = 0; i < n; ++i) on[i] = nodes_[i].layer->recomputable();
+  for (bool changed = true; changed;) {
+    changed = false;
+    // A node that does not keep its input would make the model keep an input that only it
+    // needs when that input comes from a node that is not recomputed (the model input is kept
+    // by the caller anyway). Inputs are earlier nodes, so one pass in order settles this.
+    for (size_t i = 0; i < n; ++i) {
+      if (!on[i] || nodes_[i].layer->keeps_input()) continue;
+      for (int j : nodes_[i].inputs)
+        if (j >= 0 && !on[j]) on[i] = false;
+    }
+    // A run saves memory when one of its nodes keeps something else than its input, or when
+    // one of its outputs feeds a node of the same run (then nobody keeps it). Else drop it.
+    for (size_t first = 0; first < n;) {
+      if (!on[first]) {
+        ++first;
+        continue;
+      }
+      size_t last = first;
+      while (last + 1 < n && on[last + 1]) ++last;
+      bool saves = false;
+      for (size_t k = first; k <= last && !saves; ++k) {
+        saves = !nodes_[k].layer->keeps_input();
+        for (int j : nodes_[k].inputs) saves = saves || (j >= static_cast<int>(first));
+      }
+      if (!saves) {
+        for (size_t k = first; k <= last; ++k) on[k] = false;
+        changed = true;
+      }
+      first = last + 1;
+    }
+  }
+  return on;
+}
+
+std::vector<std::pair<int, int>> Model::recompute_runs() const {
+  std::vector<std::pair<int, int>> out;
+  for (const auto& r : runs_) out.emplace_back(r.first, r.last);
+  return out;
+}
+
+void Model::recompute_run(const RecomputeRun& r, RunContext& ctx) {
+  const int len = r.last - r.first + 1;
+  std::vector<Tensor> local(len);
+  std::vector<int> pending(len, 0);  // consumers inside the run
+  for (int k = r.first; k <= r.last; ++k)
+    for (int j : nodes_[k].inputs)
+      if (j >= r.first) ++pending[j - r.first];
+  for (int k = r.first; k <= r.last; ++k) {
+    std::vector<Tensor> in;
+    for (int j : nodes_[k].inputs) {
+      const Tensor& t = j >= r.first ? local[j - r.first] : kept_[j < 0 ? input_slot() : j];
+      SOMA_ASSERT(t.defined(), "recompute of '", nodes_[k].name, "': input not kept");
+      in.push_back(t);
+    }
+    Tensor y;
+    {
+      // The last node's output was consumed in the forward already; nothing reads it now.
+      const CheckpointFlags flags(ctx, /*keep=*/true, /*recomputing=*/true,
+                                  /*discard=*/k == r.last);
+      y = run_node(*nodes_[k].layer, in, ctx);
+    }
+    for (int j : nodes_[k].inputs)
+      if (j >= r.first && --pending[j - r.first] == 0) local[j - r.first] = Tensor();
+    if (pending[k - r.first] > 0) local[k - r.first] = std::move(y);
+  }
+  for (int slot : r.external)
+    if (--kept_left_[slot] == 0) kept_[slot] = Tensor();
 }
 
 const Model::Node* Model::find(const std::string& name) const {
@@ -48,17 +188,25 @@ Tensor Model::forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>*
   if (stats) stats->assign(nodes_.size(), {});
   recorded_.clear();
   if (ctx.record_state) recorded_.resize(nodes_.size());
+  checkpointed_ = ctx.training() && !runs_.empty();
+  for (auto& t : kept_) t = Tensor();
+  if (checkpointed_) {
+    kept_left_ = kept_uses_;
+    if (kept_uses_[input_slot()] > 0) kept_[input_slot()] = x;
+  }
 
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& node = nodes_[i];
     std::vector<Tensor> in;
     for (int j : node.inputs) in.push_back(j < 0 ? x : outputs[j]);
     Tensor y;
-    if (auto* merge = dynamic_cast<MergeLayer*>(node.layer.get())) {
-      y = merge->forward_multi(in, ctx);
-    } else {
-      y = node.layer->forward(in[0], ctx);
+    {
+      // A recomputed node keeps nothing now; the model keeps its run's inputs instead.
+      const bool keep = ctx.keep_for_backward && !(checkpointed_ && node.recompute);
+      const CheckpointFlags flags(ctx, keep, ctx.recomputing);
+      y = run_node(*node.layer, in, ctx);
     }
+    if (checkpointed_ && kept_uses_[i] > 0) kept_[i] = y;
     if (stats) {
       LayerStats& s = (*stats)[i];
       s.name = node.name;
@@ -90,9 +238,9 @@ Tensor Model::backward(const Tensor& grad_y, RunContext& ctx,
   std::vector<Tensor> grads(nodes_.size() + 1);  // the extra last slot is dL/dx
   std::vector<bool> owned(nodes_.size() + 1, false);
   grads[nodes_.size() - 1] = grad_y;
-  const size_t input_slot = nodes_.size();
+  const size_t x_slot = nodes_.size();
   auto accumulate = [&](int j, Tensor g) {
-    const size_t k = j < 0 ? input_slot : static_cast<size_t>(j);
+    const size_t k = j < 0 ? x_slot : static_cast<size_t>(j);
     if (!grads[k].defined()) {
       grads[k] = std::move(g);
       return;
@@ -107,6 +255,8 @@ Tensor Model::backward(const Tensor& grad_y, RunContext& ctx,
   for (int i = static_cast<int>(nodes_.size()) - 1; i >= 0; --i) {
     Node& node = nodes_[i];
     Tensor g = std::move(grads[i]);
+    if (checkpointed_ && run_of_[i] >= 0 && runs_[run_of_[i]].last == i)
+      recompute_run(runs_[run_of_[i]], ctx);
     // A node whose output reaches no loss (dead branch) gets a zero gradient.
     if (g.defined()) {
       if (auto* merge = dynamic_cast<MergeLayer*>(node.layer.get())) {
@@ -120,7 +270,8 @@ Tensor Model::backward(const Tensor& grad_y, RunContext& ctx,
     }
     if (on_node_done) on_node_done(static_cast<size_t>(i));
   }
-  return grads[input_slot];
+  checkpointed_ = false;
+  return grads[x_slot];
 }
 
 }  // namespace soma

@@ -92,6 +92,35 @@ void add_node(GraphBuild& g, const LayerRegistry& registry, const std::string& n
   g.nodes.push_back(std::move(node));
 }
 
+// model.recompute: `none`, `stateless` or a list of layer names -> one flag per node.
+std::vector<bool> recompute_flags(const ConfigNode& rec, const Model& model) {
+  const auto& nodes = model.nodes();
+  if (!rec.is_sequence()) {
+    if (!rec.is_scalar())
+      rec.fail("expected `none`, `stateless` or a list of layer names");
+    const std::string v = rec.as_string();
+    if (v == "none") return std::vector<bool>(nodes.size(), false);
+    if (v == "stateless") return model.stateless_recompute_set();
+    rec.fail(str_cat("unknown value '", v, "' (expected none, stateless or a list of layer names)"));
+  }
+  std::vector<bool> flags(nodes.size(), false);
+  for (const ConfigNode& item : rec.items()) {
+    if (!item.is_scalar()) item.fail("expected a layer name");
+    const std::string name = item.as_string();
+    size_t i = 0;
+    while (i < nodes.size() && nodes[i].name != name) ++i;
+    if (i == nodes.size()) item.fail(str_cat("unknown layer '", name, "'"));
+    if (!nodes[i].layer->recomputable())
+      item.fail(str_cat("layer '", name, "' (", nodes[i].layer->type(),
+                        ") cannot be recomputed in backward: only stateless, deterministic layers "
+                        "can (conv2d, linear, batchnorm, tdbn, bntt, pools, flatten, "
+                        "activations, add, concat)"));
+    if (flags[i]) item.fail(str_cat("layer '", name, "' is listed twice"));
+    flags[i] = true;
+  }
+  return flags;
+}
+
 }  // namespace
 
 std::unique_ptr<Model> build_model(const ConfigNode& cfg, uint64_t seed,
@@ -116,6 +145,7 @@ std::unique_ptr<Model> build_model(const ConfigNode& cfg, uint64_t seed,
   if (items.empty()) layers.fail("a model needs at least one layer");
   if (auto head = cfg.find("head"))
     for (auto& h : head->items()) items.push_back(h);
+  const std::optional<ConfigNode> recompute = cfg.find("recompute");
   cfg.ensure_all_used();
 
   std::vector<ParamOverride> overrides;
@@ -178,7 +208,9 @@ std::unique_ptr<Model> build_model(const ConfigNode& cfg, uint64_t seed,
     node.layer->bind_params(g.store->param_views(node.name));
     node.layer->bind_buffers(g.store->buffer_views(node.name));
   }
-  return std::make_unique<Model>(g.input_shape, std::move(g.nodes), std::move(g.store));
+  auto model = std::make_unique<Model>(g.input_shape, std::move(g.nodes), std::move(g.store));
+  if (recompute) model->set_recompute(recompute_flags(*recompute, *model));
+  return model;
 }
 
 }  // namespace soma

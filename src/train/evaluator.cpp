@@ -30,6 +30,7 @@ EvalResult evaluate(Model& model, std::shared_ptr<const Dataset> data, Loss& los
   std::vector<double> acc(3 + C * C + 4 * L, 0.0);
   RunContext ctx;
   ctx.phase = Phase::kEval;
+  ctx.keep_for_backward = false;  // inference only
   Batch batch;
   std::vector<LayerStats> stats;
   std::vector<std::string> types(L);

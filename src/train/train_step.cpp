@@ -35,8 +35,11 @@ void apply_gradients(ParamStore& ps, Optimizer& optimizer, float lr, float grad_
 
 const Tensor& infer_step(Model& model, const Tensor& x, RunContext& ctx, StepBuffers& buf) {
   ctx.phase = Phase::kEval;
+  const bool keep = ctx.keep_for_backward;
+  ctx.keep_for_backward = false;  // inference: no layer keeps anything for a backward
   model.reset_state();
   buf.y = model.forward(x, ctx);
+  ctx.keep_for_backward = keep;
   return buf.y;
 }
 

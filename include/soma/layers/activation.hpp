@@ -25,6 +25,8 @@ class ActivationLayer : public Layer {
   Shape output_shape(const Shape& in) const override { return in; }
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
+  bool keeps_input() const override { return true; }
 
   Activation function() const { return fn_; }
 

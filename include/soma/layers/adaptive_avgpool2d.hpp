@@ -28,6 +28,7 @@ class AdaptiveAvgPool2dLayer : public Layer {
   Shape output_shape(const Shape& in) const override;
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
 
  private:
   int64_t oh_, ow_;

@@ -20,6 +20,7 @@ class AddLayer : public MergeLayer {
   Shape output_shape_multi(const std::vector<Shape>& in) const override;
   Tensor forward_multi(const std::vector<Tensor>& xs, RunContext& ctx) override;
   std::vector<Tensor> backward_multi(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
 
  private:
   size_t inputs_ = 0;  // cache: how many inputs the last forward had

@@ -43,6 +43,7 @@ class BatchNormLayer : public Layer {
   void bind_buffers(const std::vector<BufferView>& views) override;
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
 
   float eps() const { return eps_; }
   float gain() const { return gain_; }
@@ -72,6 +73,7 @@ class BatchNormLayer : public Layer {
   // only with synchronised statistics; in eval mode the input, so backward can go through the
   // fixed eval map.
   Tensor x_hat_, x_train_, mean_f_, inv_std_, x_eval_;
+  std::vector<double> batch_mean_;  // kept instead of x by a forward that keeps nothing
   Communicator* sync_comm_ = nullptr;  // the group of the last synchronised forward
   double sync_count_ = 0.0;            // global values per channel in that forward
 };

@@ -39,6 +39,7 @@ class BnttLayer : public Layer {
   void bind_buffers(const std::vector<BufferView>& views) override;
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
 
  private:
   Shape in_;

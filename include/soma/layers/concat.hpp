@@ -21,6 +21,7 @@ class ConcatLayer : public MergeLayer {
   Shape output_shape_multi(const std::vector<Shape>& in) const override;
   Tensor forward_multi(const std::vector<Tensor>& xs, RunContext& ctx) override;
   std::vector<Tensor> backward_multi(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
 
  private:
   std::vector<Shape> in_shapes_;  // cache: the window shapes of the last forward

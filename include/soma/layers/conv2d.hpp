@@ -44,6 +44,8 @@ class Conv2dLayer : public Layer {
   void bind_params(const std::vector<ParamView>& views) override;
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
+  bool keeps_input() const override { return true; }
   int64_t synaptic_ops_per_step(const Shape& in) const override;
 
   const Conv2dGeometry& geometry() const { return geom_; }

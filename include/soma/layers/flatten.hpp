@@ -20,6 +20,7 @@ class FlattenLayer : public Layer {
   Shape output_shape(const Shape& in) const override;
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
 
  private:
   Shape in_;  // the per-step input shape fixed at build time

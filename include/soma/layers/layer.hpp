@@ -8,6 +8,14 @@
 // forward() keeps exactly what backward() needs, in training mode only; backward() consumes it,
 // returns grad_x and ADDS parameter gradients into the bound gradient views (the trainer zeroes
 // them before each step).
+//
+// Activation checkpointing (model.recompute, docs/architecture.md "Memory"): a layer whose
+// recomputable() is true honours two RunContext flags in training. keep_for_backward == false:
+// forward() computes its output and its side effects (batch norm's running statistics) but
+// keeps nothing for backward. recomputing == true: the model re-runs forward() on the same input
+// right before backward(); the layer keeps what backward needs and repeats no side effect
+// (running statistics are not updated twice, collectives are not repeated), and the output and
+// everything kept are bit-identical to those of a normal training forward.
 #pragma once
 
 #include <memory>
@@ -33,7 +41,17 @@ struct RunContext {
   // Data-parallel group for layers whose training statistics span all ranks (batchnorm with
   // train.sync_bn); null: each process normalises with the statistics of its own shard.
   Communicator* comm = nullptr;
+  // Activation checkpointing (set by the model for nodes marked for recompute; see above).
+  // false: a training forward that keeps nothing for backward; in eval mode, pure inference
+  // (no backward through the eval map follows: batch norm drops its input at once).
+  bool keep_for_backward = true;
+  bool recomputing = false;       // the second forward of a recomputed node: no side effects
+  // With recomputing: nobody reads the output (the last node of a recomputed run); a layer may
+  // skip it and return an empty tensor (batch norm does: one activation-sized buffer less).
+  bool discard_output = false;
   bool training() const { return phase == Phase::kTrain; }
+  // True when forward() must keep what backward() needs.
+  bool keep() const { return training() && keep_for_backward; }
 };
 
 class Layer {
@@ -54,6 +72,15 @@ class Layer {
   virtual Tensor forward(const Tensor& x, RunContext& ctx) = 0;
   virtual Tensor backward(const Tensor& grad_y, RunContext& ctx) = 0;
   virtual void reset_state() {}
+
+  // --- activation checkpointing (model.recompute)
+  // True when the layer honours ctx.keep_for_backward / ctx.recomputing (stateless and
+  // deterministic: no state carried over T, no randomness).
+  virtual bool recomputable() const { return false; }
+  // True when what forward() keeps for backward includes its input itself (a handle): then
+  // recomputing it costs no memory when the model keeps that input instead (conv2d, linear,
+  // activations); false for layers that keep derived tensors or nothing (batchnorm, pools).
+  virtual bool keeps_input() const { return false; }
 
   // --- introspection, for metrics and `soma trace`
   // True when the output is binary spikes (firing-rate metrics, spike-aware products downstream).

@@ -28,6 +28,7 @@ class Pool2dLayer : public Layer {
   Shape output_shape(const Shape& in) const override;
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
+  bool recomputable() const override { return true; }
 
  private:
   Pool2dGeometry geometry_for(const Shape& in) const;
@@ -37,6 +38,7 @@ class Pool2dLayer : public Layer {
   Shape x_shape_;                // cache (training only)
   std::vector<int32_t> argmax_;  // cache for max: winner index per output, within its plane
   bool cached_ = false;
+  bool release_argmax_ = false;  // recomputed node: free argmax_ after backward
 };
 
 std::unique_ptr<Layer> make_maxpool2d(const ConfigNode& config, const std::vector<Shape>& in);

@@ -6,11 +6,21 @@
 // backward() takes dL/d(output), runs each layer's backward once, summing the gradients of
 // outputs that fan out to several consumers (Caffe's split layers), and returns dL/d(input).
 // Parameter gradients accumulate in the ParamStore; the trainer zeroes them per step.
+//
+// Activation checkpointing (model.recompute, docs/architecture.md "Memory"): nodes with
+// `recompute` set form runs (maximal ranges of consecutive recomputed nodes). In a training
+// forward a recomputed node runs with ctx.keep_for_backward = false (it keeps nothing for
+// backward) and the model keeps only handles of each run's external inputs (outputs of nodes
+// outside the run, or the model input). In backward, right before the run's last node, the run
+// is re-run forward from those handles with ctx.recomputing = true (keeping, no side effects),
+// then backward continues as usual. Only layers with recomputable() may be marked. Results are
+// bit-identical with and without recompute.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "soma/layers/layer.hpp"
@@ -37,6 +47,7 @@ class Model {
     std::vector<int> inputs;  // node indices; -1 is the model input
     Shape out_shape;          // per-step
     int consumers = 0;        // how many later nodes read this output (+1 for the last node)
+    bool recompute = false;   // activation checkpointing: re-run forward in backward
   };
 
   Model(Shape input_shape, std::vector<Node> nodes, std::unique_ptr<ParamStore> params);
@@ -60,11 +71,36 @@ class Model {
   // The last forward's output of every node (kept only when ctx.record_state was set).
   const std::vector<Tensor>& recorded_outputs() const { return recorded_; }
 
+  // Marks the nodes to recompute (one flag per node; all false: none). Throws Error naming the
+  // node when one is not recomputable().
+  void set_recompute(const std::vector<bool>& flags);
+  // The `model.recompute: stateless` choice: every recomputable node, except those that would
+  // make the model keep an input nobody else keeps (a node that does not keep its own input,
+  // such as a pool or batchnorm, reading a node that is not recomputed) and except runs that
+  // would save nothing (a single node that keeps its input anyway, as a conv after a neuron).
+  std::vector<bool> stateless_recompute_set() const;
+  // The recompute runs as [first, last] node indices (for tests and `soma` reports).
+  std::vector<std::pair<int, int>> recompute_runs() const;
+
  private:
+  struct RecomputeRun {
+    int first = 0, last = 0;
+    std::vector<int> external;  // slots (node index, or input_slot() for x) read from outside
+  };
+  int input_slot() const { return static_cast<int>(nodes_.size()); }
+  // Re-runs run r forward from the kept handles, with ctx.recomputing set.
+  void recompute_run(const RecomputeRun& r, RunContext& ctx);
+
   Shape input_shape_;
   std::vector<Node> nodes_;
   std::unique_ptr<ParamStore> params_;
   std::vector<Tensor> recorded_;
+  std::vector<RecomputeRun> runs_;
+  std::vector<int> run_of_;      // per node: index into runs_, or -1
+  std::vector<Tensor> kept_;     // per slot: input handles kept for the recompute of runs
+  std::vector<int> kept_uses_;   // per slot: how many runs read it (constant)
+  std::vector<int> kept_left_;   // per slot: runs still to recompute in this backward
+  bool checkpointed_ = false;    // the last forward was a training forward with runs
 };
 
 }  // namespace soma

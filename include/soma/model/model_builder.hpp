@@ -8,6 +8,8 @@
 //       - {name: skip, type: add, inputs: [lif1, conv1]}   # DAG: name earlier nodes or `input`
 //     head:                             # optional: appended after `layers:` (the classifier; a
 //       - {name: fc, type: linear, out_features: 10}   #  variant config can replace it alone)
+//     recompute: none                   # activation checkpointing (Model): none (default),
+//                                       #  stateless, or a list of layer names [bn1, conv2]
 // An entry whose type is a block (registry.find_block) expands into several layers named
 // `<block>.<part>`, the last one named `<block>` (docs/layers.md lists the blocks and parts).
 // Layers are sequential unless they name `inputs:`. Names are unique (default: <type><index>).
@@ -15,6 +17,10 @@
 // position before any data is read. Every layer's keys are checked (unknown key -> ConfigError).
 // Parameters are initialised from `seed` (one stream, declaration order), so the same config and
 // seed give the same weights on every machine and rank.
+// `recompute`: `stateless` marks what Model::stateless_recompute_set() picks (the layers whose
+// recomputation saves memory); a list marks exactly the named layers, each of which must be
+// recomputable (neurons and dropout are not); unknown or repeated names are ConfigErrors at the
+// name's line. The choice changes memory and time only: results are bit-identical.
 #pragma once
 
 #include <cstdint>

@@ -71,7 +71,7 @@ Tensor BnttLayer::forward(const Tensor& x, RunContext& ctx) {
       batchnorm_forward_eval(x.data() + t * per, n, c_, s_, gamma(t), beta(t), eps_,
                              running_mean_.data() + t * c_, running_var_.data() + t * c_,
                              y.data() + t * per);
-    x_eval_ = x;
+    x_eval_ = ctx.keep_for_backward ? x : Tensor();  // pure inference keeps nothing
     x_hat_ = Tensor();
     return y;
   }
@@ -79,14 +79,17 @@ Tensor BnttLayer::forward(const Tensor& x, RunContext& ctx) {
   SOMA_CHECK_AS(ShapeError, count > 1,
                 "bntt: training needs more than one value per channel and step, got ",
                 x.shape().str());
-  x_hat_ = Tensor::empty(x.shape());
+  // model.recompute: a forward that keeps nothing skips x_hat; the recompute runs the same
+  // kernel again (bit-identical) without touching the running statistics.
+  x_hat_ = ctx.keep_for_backward ? Tensor::empty(x.shape()) : Tensor();
   inv_std_ = Tensor::empty(Shape{T, c_});
   std::vector<double> mean(c_), var(c_);
   const double m = momentum_, unbias = double(count) / double(count - 1);
   for (int64_t t = 0; t < T; ++t) {
     batchnorm_forward_train(x.data() + t * per, n, c_, s_, gamma(t), beta(t), eps_,
-                            y.data() + t * per, x_hat_.data() + t * per, mean.data(), var.data(),
-                            inv_std_.data() + t * c_);
+                            y.data() + t * per, x_hat_.defined() ? x_hat_.data() + t * per : nullptr,
+                            mean.data(), var.data(), inv_std_.data() + t * c_);
+    if (ctx.recomputing) continue;
     float* rm = running_mean_.data() + t * c_;
     float* rv = running_var_.data() + t * c_;
     for (int64_t ch = 0; ch < c_; ++ch) {
