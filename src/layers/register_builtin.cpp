@@ -1,5 +1,6 @@
 // The only list of built-in layer types. A new layer = header + source + one line here + a test.
 #include "soma/layers/activation.hpp"
+#include "soma/layers/clamp.hpp"
 #include "soma/layers/adaptive_avgpool2d.hpp"
 #include "soma/layers/add.hpp"
 #include "soma/layers/batchnorm.hpp"
@@ -55,6 +56,8 @@ void register_builtin_layers(LayerRegistry& r) {
   r.add({"sigmoid", &make_sigmoid, "y = 1 / (1 + e^-x)", "{type: sigmoid}", Shape{16}, 1});
   r.add({"tanh", &make_tanh, "y = tanh(x)", "{type: tanh}", Shape{16}, 1});
   r.add({"identity", &make_identity, "y = x", "{type: identity}", Shape{16}, 1});
+  r.add({"clamp", &make_clamp, "y = min(max(x, min), max) (LIAF-Net's output clamp)",
+         "{type: clamp, min: 0.0, max: 1.0}", Shape{16}, 1});
   r.add({"add", &make_add, "y = x_1 + ... + x_k (same shapes)", "{type: add}", Shape{4, 4, 4},
          2});
   r.add({"concat", &make_concat, "concatenate along channels (per-step axis 0)",
