@@ -162,11 +162,8 @@ Tensor BatchNormLayer::forward(const Tensor& x, RunContext& ctx) {
     if (ctx.keep_for_backward) keep_input(mean.data());
   }
   if (!ctx.keep_for_backward) batch_mean_ = mean;
-  const double m = momentum_, unbias = count / (count - 1.0);
-  for (int64_t ch = 0; ch < c_; ++ch) {
-    running_mean_[ch] = static_cast<float>((1.0 - m) * running_mean_[ch] + m * mean[ch]);
-    running_var_[ch] = static_cast<float>((1.0 - m) * running_var_[ch] + m * var[ch] * unbias);
-  }
+  batchnorm_update_running(running_mean_.data(), running_var_.data(), mean.data(), var.data(), c_,
+                           momentum_, count);
   x_eval_ = Tensor();
   return y;
 }

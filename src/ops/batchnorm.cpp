@@ -304,6 +304,15 @@ void batchnorm_normalize(const float* x, int64_t b, int64_t c, int64_t s, const 
   }
 }
 
+void batchnorm_update_running(float* running_mean, float* running_var, const double* mean,
+                              const double* var, int64_t c, double momentum, double count) {
+  const double m = momentum, unbias = count / (count - 1.0);
+  for (int64_t ch = 0; ch < c; ++ch) {
+    running_mean[ch] = static_cast<float>((1.0 - m) * running_mean[ch] + m * mean[ch]);
+    running_var[ch] = static_cast<float>((1.0 - m) * running_var[ch] + m * var[ch] * unbias);
+  }
+}
+
 void batchnorm_grad_sums(const float* grad_y, const float* x_hat, int64_t b, int64_t c, int64_t s,
                          double* sum_g, double* sum_gx) {
 #pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)

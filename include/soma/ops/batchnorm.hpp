@@ -64,6 +64,11 @@ void batchnorm_channel_sq_dev(const float* x, int64_t b, int64_t c, int64_t s, c
 void batchnorm_normalize(const float* x, int64_t b, int64_t c, int64_t s, const float* gamma,
                          const float* beta, const double* mean, const float* inv_std, float* y,
                          float* x_hat);
+// Running statistics after a training batch of `count` values per channel (PyTorch's rule):
+// running_mean = (1 - m) running_mean + m mean,
+// running_var = (1 - m) running_var + m var count / (count - 1)   (unbiased batch variance).
+void batchnorm_update_running(float* running_mean, float* running_var, const double* mean,
+                              const double* var, int64_t c, double momentum, double count);
 // sum_g[c] = sum grad_y, sum_gx[c] = sum grad_y * x_hat over channel c (double).
 void batchnorm_grad_sums(const float* grad_y, const float* x_hat, int64_t b, int64_t c, int64_t s,
                          double* sum_g, double* sum_gx);

@@ -84,18 +84,13 @@ Tensor BnttLayer::forward(const Tensor& x, RunContext& ctx) {
   x_hat_ = ctx.keep_for_backward ? Tensor::empty(x.shape()) : Tensor();
   inv_std_ = Tensor::empty(Shape{T, c_});
   std::vector<double> mean(c_), var(c_);
-  const double m = momentum_, unbias = double(count) / double(count - 1);
   for (int64_t t = 0; t < T; ++t) {
     batchnorm_forward_train(x.data() + t * per, n, c_, s_, gamma(t), beta(t), eps_,
                             y.data() + t * per, x_hat_.defined() ? x_hat_.data() + t * per : nullptr,
                             mean.data(), var.data(), inv_std_.data() + t * c_);
     if (ctx.recomputing) continue;
-    float* rm = running_mean_.data() + t * c_;
-    float* rv = running_var_.data() + t * c_;
-    for (int64_t ch = 0; ch < c_; ++ch) {
-      rm[ch] = static_cast<float>((1.0 - m) * rm[ch] + m * mean[ch]);
-      rv[ch] = static_cast<float>((1.0 - m) * rv[ch] + m * var[ch] * unbias);
-    }
+    batchnorm_update_running(running_mean_.data() + t * c_, running_var_.data() + t * c_,
+                             mean.data(), var.data(), c_, momentum_, double(count));
   }
   x_eval_ = Tensor();
   return y;
