@@ -88,24 +88,26 @@ Tensor Conv2dLayer::forward(const Tensor& x, RunContext& ctx) {
   return y;
 }
 
-Tensor Conv2dLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
+Tensor Conv2dLayer::backward(const Tensor& grad_y, RunContext& ctx) {
   if (!x_pixels_.filled) check_cached(x_, type());
   Conv2dGeometry g = geom_;
   g.h = x_shape_[3];
   g.w = x_shape_[4];
   const int64_t batch = check_window(grad_y, output_shape(x_shape_.drop_front(2)), type());
-  Tensor grad_x = Tensor::empty(x_shape_);
+  // Without ctx.need_input_grad (nothing upstream has parameters) grad_x is not computed.
+  Tensor grad_x = ctx.need_input_grad ? Tensor::empty(x_shape_) : Tensor();
+  float* gx = grad_x.defined() ? grad_x.data() : nullptr;
   float* gb = has_bias_ ? grad_bias_.data() : nullptr;
   if (x_pixels_.filled) {
     SOMA_CHECK(x_pixels_.batch == batch, "conv2d: grad_y has ", batch,
                " images, the forward had ", x_pixels_.batch);
-    conv2d_backward(nullptr, grad_y.data(), batch, g, weight_.data(), grad_x.data(), nullptr, gb);
+    conv2d_backward(nullptr, grad_y.data(), batch, g, weight_.data(), gx, nullptr, gb);
     conv2d_backward_weight_sparse(x_pixels_, g, grad_y.data(), grad_weight_.data());
     x_pixels_ = SparsePixels();
     return grad_x;
   }
-  conv2d_backward(x_.data(), grad_y.data(), batch, g, weight_.data(), grad_x.data(),
-                  grad_weight_.data(), gb);
+  conv2d_backward(x_.data(), grad_y.data(), batch, g, weight_.data(), gx, grad_weight_.data(),
+                  gb);
   x_ = Tensor();
   return grad_x;
 }

@@ -76,22 +76,23 @@ Tensor LinearLayer::forward(const Tensor& x, RunContext& ctx) {
   return y;
 }
 
-Tensor LinearLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
+Tensor LinearLayer::backward(const Tensor& grad_y, RunContext& ctx) {
   const int64_t m = check_window(grad_y, Shape{out_}, type());
   float* gb = has_bias_ ? grad_bias_.data() : nullptr;
+  // Without ctx.need_input_grad (nothing upstream has parameters) grad_x is not computed.
+  Tensor grad_x =
+      ctx.need_input_grad ? Tensor::empty(Shape{grad_y.dim(0), grad_y.dim(1), in_}) : Tensor();
+  float* gx = grad_x.defined() ? grad_x.data() : nullptr;
   if (x_rows_.filled) {
     SOMA_CHECK(x_rows_.rows == m, "linear: grad_y has ", m, " rows, the forward had ",
                x_rows_.rows);
-    Tensor grad_x = Tensor::empty(Shape{grad_y.dim(0), grad_y.dim(1), in_});
-    linear_backward(nullptr, grad_y.data(), m, in_, weight_.data(), out_, grad_x.data(), nullptr,
-                    gb);
+    linear_backward(nullptr, grad_y.data(), m, in_, weight_.data(), out_, gx, nullptr, gb);
     linear_backward_weight_sparse(x_rows_, grad_y.data(), out_, grad_weight_.data());
     x_rows_ = SparseRows();
     return grad_x;
   }
   check_cached(x_, type());
-  Tensor grad_x = Tensor::empty(x_.shape());
-  linear_backward(x_.data(), grad_y.data(), m, in_, weight_.data(), out_, grad_x.data(),
+  linear_backward(x_.data(), grad_y.data(), m, in_, weight_.data(), out_, gx,
                   grad_weight_.data(), gb);
   x_ = Tensor();
   return grad_x;

@@ -57,6 +57,12 @@ Model::Model(Shape input_shape, std::vector<Node> nodes, std::unique_ptr<ParamSt
   std::vector<bool> flags;
   for (const auto& node : nodes_) flags.push_back(node.recompute);
   set_recompute(flags);
+  depends_on_params_.assign(nodes_.size(), false);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    bool d = !nodes_[i].layer->param_specs().empty();
+    for (int j : nodes_[i].inputs) d = d || (j >= 0 && depends_on_params_[j]);
+    depends_on_params_[i] = d;
+  }
 }
 
 void Model::set_recompute(const std::vector<bool>& flags) {
@@ -257,16 +263,24 @@ Tensor Model::backward(const Tensor& grad_y, RunContext& ctx,
     Tensor g = std::move(grads[i]);
     if (checkpointed_ && run_of_[i] >= 0 && runs_[run_of_[i]].last == i)
       recompute_run(runs_[run_of_[i]], ctx);
-    // A node whose output reaches no loss (dead branch) gets a zero gradient.
-    if (g.defined()) {
+    // Does any gradient have to flow through this node's inputs?
+    bool input_grad = ctx.model_input_grad;
+    for (int j : node.inputs) input_grad = input_grad || (j >= 0 && depends_on_params_[j]);
+    // A node whose output reaches no loss (dead branch) gets a zero gradient; a node with no
+    // parameter at or before it has nothing to compute (unless dL/dx was asked for).
+    if (g.defined() && (ctx.model_input_grad || depends_on_params_[i])) {
+      ctx.need_input_grad = input_grad;
       if (auto* merge = dynamic_cast<MergeLayer*>(node.layer.get())) {
         std::vector<Tensor> gs = merge->backward_multi(g, ctx);
         SOMA_ASSERT(gs.size() == node.inputs.size(), "merge layer '", node.name, "' returned ",
                     gs.size(), " gradients for ", node.inputs.size(), " inputs");
-        for (size_t k = 0; k < gs.size(); ++k) accumulate(node.inputs[k], std::move(gs[k]));
+        for (size_t k = 0; k < gs.size(); ++k)
+          if (gs[k].defined()) accumulate(node.inputs[k], std::move(gs[k]));
       } else {
-        accumulate(node.inputs[0], node.layer->backward(g, ctx));
+        Tensor gx = node.layer->backward(g, ctx);
+        if (gx.defined()) accumulate(node.inputs[0], std::move(gx));
       }
+      ctx.need_input_grad = true;
     }
     if (on_node_done) on_node_done(static_cast<size_t>(i));
   }

@@ -13,7 +13,11 @@ double compute_gradients(Model& model, Loss& loss, const Tensor& x, const std::v
   if (!buf.grad_y.defined() || buf.grad_y.shape() != buf.y.shape())
     buf.grad_y = Tensor::empty(buf.y.shape());
   const double l = loss.forward_backward(buf.y, labels, &buf.grad_y);
+  // Training needs parameter gradients only: no layer computes a gradient for the data.
+  const bool input_grad = ctx.model_input_grad;
+  ctx.model_input_grad = false;
   model.backward(buf.grad_y, ctx, on_node_done);
+  ctx.model_input_grad = input_grad;
   return l;
 }
 

@@ -49,6 +49,14 @@ struct RunContext {
   // With recomputing: nobody reads the output (the last node of a recomputed run); a layer may
   // skip it and return an empty tensor (batch norm does: one activation-sized buffer less).
   bool discard_output = false;
+  // Input gradients. model_input_grad: Model::backward must return dL/dx of the model input
+  // (gradient checks, input attributions); the trainer clears it, and then no layer computes a
+  // gradient that only flows back to the data. need_input_grad: set by the model for each
+  // layer's backward(); false when nothing upstream of the layer's input has parameters, so a
+  // layer may skip its input gradient and return an empty tensor (conv2d and linear do: for a
+  // first layer that is a whole transposed product, and col2im, saved).
+  bool model_input_grad = true;
+  bool need_input_grad = true;
   bool training() const { return phase == Phase::kTrain; }
   // True when forward() must keep what backward() needs.
   bool keep() const { return training() && keep_for_backward; }

@@ -54,7 +54,8 @@ class Model {
 
   // x: [T, N, ...input_shape]. With `stats`, fills one LayerStats per node.
   Tensor forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>* stats = nullptr);
-  // grad_y: dL/d(output) [T, N, ...output_shape]; returns dL/dx. `on_node_done(i)`, when set,
+  // grad_y: dL/d(output) [T, N, ...output_shape]; returns dL/dx (an empty tensor unless
+  // ctx.model_input_grad: then only gradients that reach a parameter are computed). `on_node_done(i)`, when set,
   // runs right after node i's backward (nodes visited last to first, each once, including
   // nodes no gradient reaches): node i's parameter gradients are final from then on, which lets
   // the trainer start their all-reduce while the earlier layers still run.
@@ -101,6 +102,10 @@ class Model {
   std::vector<int> kept_uses_;   // per slot: how many runs read it (constant)
   std::vector<int> kept_left_;   // per slot: runs still to recompute in this backward
   bool checkpointed_ = false;    // the last forward was a training forward with runs
+  // Per node: its output depends on a parameter (its own or one upstream). Without
+  // ctx.model_input_grad, backward skips the nodes where this is false and tells a node with
+  // parameters whose inputs are all such nodes (or the model input) not to compute dL/dinput.
+  std::vector<bool> depends_on_params_;
 };
 
 }  // namespace soma

@@ -3,7 +3,8 @@
 //
 // A training step is
 //   compute_gradients:  model.reset_state(); ps.zero_grads(); y = model.forward(x);
-//                       L = loss(y, labels), dL/dy; model.backward(dL/dy)
+//                       L = loss(y, labels), dL/dy; model.backward(dL/dy) (parameter
+//                       gradients only: no gradient for the data is computed)
 //   (the Trainer all-reduces the gradients here when data-parallel)
 //   apply_gradients:    optional global-norm clipping g <- g * min(1, c / ||g||_2), then
 //                       optimizer.step(ps, lr)
