@@ -2,7 +2,10 @@
 """run_bench.py - soma against the independent PyTorch reference, on this machine, in one run.
 
 For every workload (bench/<workload>.yaml, named as in torch_reference.py) and thread count:
-  1. `soma bench bench/<workload>.yaml --json --threads N` (infer then train, one process),
+  1. `soma bench bench/<workload>.yaml --json --threads N --calibrate K` (K untimed training
+     steps, default 30, so that inference runs with trained batch-norm statistics and realistic
+     spike activity; then infer, then train, one process; the reference's dense kernels do the
+     same work whatever the activity, so it needs no calibration),
   2. right after it, the reference for the same workload:
      /usr/bin/python3 <shared>/bench/torch_reference.py run --threads 1,2 --workloads <wl> --append
      (all its implementations present: plain, plain-fused, and SpikingJelly / snnTorch when their
@@ -173,7 +176,8 @@ def gemm_ceiling(rows):
 def run_soma(a, wl, n):
     cfg = os.path.join(REPO, "bench", wl + ".yaml")
     cmd = [a.soma, "--log-level", "warn", "bench", cfg, "--json", "--threads", str(n),
-           "--warmup", str(a.warmup), "--repeats", str(a.repeats), "--max-seconds", str(a.max_seconds)]
+           "--warmup", str(a.warmup), "--repeats", str(a.repeats), "--max-seconds", str(a.max_seconds),
+           "--calibrate", str(a.calibrate)]
     env = dict(os.environ, OMP_NUM_THREADS=str(n))
     load0 = open("/proc/loadavg").read().strip()
     t0 = time.time()
@@ -311,6 +315,9 @@ def main():
     ap.add_argument("--max-seconds", type=float, default=8.0,
                     help="soma: stop a mode after this many timed seconds (>= 3 steps); the "
                          "reference's default budget is 8 s with >= 5 steps (3 when a step > 5 s)")
+    ap.add_argument("--calibrate", type=int, default=30,
+                    help="soma: untimed training steps before timing (0: time the untrained network, "
+                         "whose eval-mode activity is unrealistically low)")
     ap.add_argument("--mem-limit-gib", type=float, default=16.0, help="address-space cap per process")
     ap.add_argument("--timeout-s", type=float, default=3600)
     ap.add_argument("--ref-args", default="", help="extra arguments for torch_reference.py run")

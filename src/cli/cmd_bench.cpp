@@ -1,5 +1,5 @@
 // soma bench CONFIG [--threads N] [--json] [--warmup K] [--repeats R] [--mode train|infer|both]
-//                   [--max-seconds S] [--set k=v]...
+//                   [--max-seconds S] [--calibrate K] [--set k=v]...
 // Times training steps and inference steps of the configured model on one batch of its training
 // data (train/benchmark.hpp: the Trainer's own step; median of R after K warm-up steps) and
 // prints samples/s, GFLOP/s and the peak RSS; --json prints one JSON object on stdout instead.
@@ -36,6 +36,10 @@ class BenchCommand final : public Command {
     sub->add_option("--max-seconds", opt_.max_seconds,
                     "stop a mode's timed steps after this many seconds (at least 3 steps; 0: off)")
         ->check(CLI::NonNegativeNumber);
+    sub->add_option("--calibrate", opt_.calibrate,
+                    "untimed training steps before timing, so that inference sees trained batch-norm "
+                    "statistics and realistic spike activity (default 0)")
+        ->check(CLI::NonNegativeNumber);
     sub->add_option("--set", overrides_, "override a config key: --set data.batch_size=8 (repeatable)");
     return sub;
   }
@@ -66,6 +70,12 @@ class BenchCommand final : public Command {
                   name, s.samples_per_s, 1e3 * s.median_s, 1e3 * s.min_s, 1e3 * s.max_s,
                   s.times_s.size(), flop / 1e9 * s.samples_per_s, s.cpu_per_wall);
     };
+    if (r.calibrate_steps > 0) std::printf("calibrated: %d training steps before timing\n", r.calibrate_steps);
+    if (!r.infer_density.empty()) {
+      std::printf("inference input density:");
+      for (const LayerDensity& d : r.infer_density) std::printf(" %s %.3f", d.name.c_str(), d.input_density);
+      std::printf("\n");
+    }
     if (r.infer) line("infer", *r.infer, r.flops.forward);
     if (r.train) line("train", *r.train, r.flops.train);
     std::printf("peak RSS %.1f MiB\n", r.peak_rss_mib);

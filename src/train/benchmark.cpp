@@ -69,6 +69,12 @@ Json timing_json(const TimingStats& s, double gflop_per_sample) {
   return j;
 }
 
+// The per-step input shape of node i (its first input).
+const Shape& node_input_shape(const Model& model, size_t i) {
+  const int src = model.nodes()[i].inputs[0];
+  return src < 0 ? model.input_shape() : model.nodes()[static_cast<size_t>(src)].out_shape;
+}
+
 }  // namespace
 
 double median_of(std::vector<double> v) {
@@ -82,11 +88,10 @@ FlopCount count_flops(const Model& model, int64_t time_steps) {
   FlopCount f;
   bool first = true;
   const auto& nodes = model.nodes();
-  for (const auto& n : nodes) {
-    if (n.inputs.empty()) continue;
-    const int src = n.inputs[0];
-    const Shape& in = src < 0 ? model.input_shape() : nodes[static_cast<size_t>(src)].out_shape;
-    const double flop = 2.0 * static_cast<double>(n.layer->synaptic_ops_per_step(in));
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].inputs.empty()) continue;
+    const Shape& in = node_input_shape(model, i);
+    const double flop = 2.0 * static_cast<double>(nodes[i].layer->synaptic_ops_per_step(in));
     if (flop <= 0.0) continue;
     f.forward += flop;
     f.train += flop * (first ? 2.0 : 3.0);
@@ -132,19 +137,37 @@ BenchResult run_benchmark(Experiment& e, const BenchOptions& o) {
   RunContext ctx;
   ctx.rng = &model_rng;
   StepBuffers buf;
+  const float lr = e.base_lr;
+  ParamStore& ps = model.params();
+  double loss = 0.0;
+  auto train_step = [&] {
+    ctx.phase = Phase::kTrain;
+    loss = compute_gradients(model, *e.loss, b.x, b.y, ctx, buf);
+    apply_gradients(ps, *e.optimizer, lr, e.train.grad_clip);
+  };
+  SOMA_CHECK(o.calibrate >= 0, "bench: calibrate must be >= 0, got ", o.calibrate);
+  for (int i = 0; i < o.calibrate; ++i) train_step();
+  r.calibrate_steps = o.calibrate;
+  if (o.infer) {
+    // Activity seen by the inference timing (untimed): input density of the synaptic layers.
+    std::vector<LayerStats> stats;
+    RunContext eval = ctx;
+    eval.phase = Phase::kEval;
+    eval.keep_for_backward = false;
+    model.reset_state();
+    model.forward(b.x, eval, &stats);
+    const auto& nodes = model.nodes();
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].inputs.empty()) continue;
+      if (nodes[i].layer->synaptic_ops_per_step(node_input_shape(model, i)) > 0)
+        r.infer_density.push_back({stats[i].name, stats[i].input_density});
+    }
+  }
   if (o.infer) {
     r.infer = time_mode([&] { infer_step(model, b.x, ctx, buf); }, o, r.batch);
   }
   if (o.train) {
-    double loss = 0.0;
-    const float lr = e.base_lr;
-    ParamStore& ps = model.params();
-    auto step = [&] {
-      ctx.phase = Phase::kTrain;
-      loss = compute_gradients(model, *e.loss, b.x, b.y, ctx, buf);
-      apply_gradients(ps, *e.optimizer, lr, e.train.grad_clip);
-    };
-    r.train = time_mode(step, o, r.batch);
+    r.train = time_mode(train_step, o, r.batch);
     r.train->last_loss = loss;
   }
   r.peak_rss_mib = peak_rss_mib();
@@ -171,6 +194,10 @@ Json bench_result_json(const BenchResult& r, const BenchOptions& o) {
   j.set("infer_gflop_per_s",
         r.infer ? Json(r.flops.forward / 1e9 * r.infer->samples_per_s) : Json());
   j.set("peak_rss_mb", r.peak_rss_mib);
+  j.set("calibrate_steps", r.calibrate_steps);
+  Json density = Json::object();
+  for (const LayerDensity& d : r.infer_density) density.set(d.name, d.input_density);
+  j.set("infer_input_density", std::move(density));
   j.set("train", r.train ? timing_json(*r.train, r.flops.train / 1e9) : Json());
   if (r.train) j["train"].set("last_loss", r.train->last_loss);
   j.set("infer", r.infer ? timing_json(*r.infer, r.flops.forward / 1e9) : Json());

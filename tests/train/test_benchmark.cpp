@@ -241,3 +241,32 @@ TEST_CASE("bench: repeats and warm-up and max_seconds", "[bench]") {
   o.repeats = 0;
   CHECK_THROWS(run_benchmark(e, o));
 }
+
+TEST_CASE("bench: calibration trains first, so inference sees realistic activity", "[bench]") {
+  // gesture-csnn-light at a small size: with the initial batch-norm running statistics (mean 0,
+  // var 1) the eval forward is nearly silent after conv1; after training steps the running
+  // statistics match the data and the deeper layers receive spikes.
+  const std::vector<std::string> small{"data.batch_size=4", "data.time_steps=4"};
+  BenchOptions o;
+  o.warmup = 0;
+  o.repeats = 1;
+  o.train = false;
+  Experiment cold = bench_experiment("gesture-csnn-light", small);
+  const BenchResult r0 = run_benchmark(cold, o);
+  o.calibrate = 30;
+  Experiment warm = bench_experiment("gesture-csnn-light", small);
+  const BenchResult r1 = run_benchmark(warm, o);
+  CHECK(r0.calibrate_steps == 0);
+  CHECK(r1.calibrate_steps == 30);
+  REQUIRE(r0.infer_density.size() == 7);  // conv1..conv5, fc1, fc2
+  REQUIRE(r1.infer_density.size() == 7);
+  CHECK(r1.infer_density[0].name == "conv1");
+  CHECK(r1.infer_density[0].input_density == Approx(0.2).margin(0.02));  // the input frames
+  CHECK(r0.infer_density[2].input_density < 0.05);  // conv3: silent before calibration
+  CHECK(r1.infer_density[2].input_density > 0.1);   // active after
+  const Json j = bench_result_json(r1, o);
+  CHECK(j.at("calibrate_steps").dump() == "30");
+  CHECK(j.at("infer_input_density").contains("conv3"));
+  o.calibrate = -1;
+  CHECK_THROWS(run_benchmark(warm, o));
+}

@@ -7,6 +7,12 @@
 //   infer  infer_step (train/train_step.hpp): state reset + eval-mode forward over T
 //   train  compute_gradients + apply_gradients: state reset, zero grads, forward over T, loss,
 //          backward through time, (clipping), optimizer step: the Trainer's own code path
+// With calibrate = K > 0, K untimed training steps run first (before both modes), so that the
+// batch-norm running statistics and the weights have left their initial values: an untrained
+// network in eval mode is nearly silent after its first layer (BN at mean 0 / var 1), which
+// flatters every activity-dependent path (spike-aware products) in the inference timing.
+// One untimed eval forward then records each synaptic layer's input density (what the
+// spike-aware paths see in inference).
 // `warmup` untimed steps, then `repeats` timed steps (steady clock around each step); the
 // figures are the median (mean of the two middle values for an even count), min and max,
 // samples/s = batch / median. With max_seconds > 0 the timed loop stops early once at least
@@ -41,6 +47,13 @@ struct BenchOptions {
   bool train = true;
   bool infer = true;
   double max_seconds = 0.0;  // > 0: stop a mode's timed loop early (see above)
+  int calibrate = 0;         // untimed training steps before timing (see above)
+};
+
+// A synaptic layer's input density in the eval forward after calibration.
+struct LayerDensity {
+  std::string name;
+  double input_density = 0.0;  // fraction of nonzero inputs
 };
 
 struct TimingStats {
@@ -68,6 +81,8 @@ struct BenchResult {
   FlopCount flops;
   std::optional<TimingStats> train, infer;
   double peak_rss_mib = 0.0;
+  int calibrate_steps = 0;
+  std::vector<LayerDensity> infer_density;  // synaptic layers, in model order
 };
 
 // Median of a non-empty list (mean of the two middle values for an even count).
