@@ -33,34 +33,48 @@ inline constexpr double kSparseLinearMaxDensity = 0.25;
 inline constexpr double kSparseWeightGradMaxDensity = 0.15;
 inline constexpr int64_t kSparseLinearMinOutputs = 64;
 
-// The nonzero entries of x [M, I], row by row (CSR): row m's entries are
-// index[start[m] .. start[m+1]) with their values.
+// Columns per chunk of the CSR (see SparseRows): the forward's W^T chunk [128, 64] and the
+// weight gradient's grad_y chunk [128 rows, 64] are 32 KiB, L1-resident.
+inline constexpr int64_t kSparseLinearChunk = 128;
+
+// The nonzero entries of a matrix [rows, cols], chunked CSR: the columns are cut into chunks of
+// `chunk`, and the entries of (chunk c, row r) are index/value[begin(c, r) .. end(c, r)), column
+// indices ascending; storage is chunk-major (all rows of chunk 0, then chunk 1, ...).
 struct SparseRows {
   int64_t rows = 0, cols = 0, nnz = 0;
+  int64_t chunk = 0, chunks = 0;
   ScratchArray<float> value;    // nnz values
-  ScratchArray<int32_t> index;  // nnz column indices, ascending within a row
-  ScratchArray<int64_t> start;  // rows + 1 offsets
+  ScratchArray<int32_t> index;  // nnz column indices
+  ScratchArray<int64_t> start;  // chunks * rows + 1 offsets
 
   bool filled = false;
+  bool binary = false;  // every nonzero value is exactly 1 (spikes)
 
   double density() const { return rows * cols > 0 ? double(nnz) / double(rows * cols) : 0.0; }
+  int64_t begin(int64_t c, int64_t r) const { return start[c * rows + r]; }
+  int64_t end(int64_t c, int64_t r) const { return start[c * rows + r + 1]; }
 };
 
 // Fraction of nonzero entries of x[0..n) (one pass, parallel, exact count).
 double nonzero_density(const float* x, int64_t n);
 
-// The CSR of x [M, I]. With max_density < 1 the nonzeros are counted first and, when their
-// fraction exceeds max_density, nothing is filled: the result has filled() == false (and nnz
-// set), and the caller takes the dense path.
-SparseRows sparse_rows(const float* x, int64_t m, int64_t in, double max_density = 1.0);
+// The chunked CSR of x [M, I]. With max_density < 1 the nonzeros are counted first and, when
+// their fraction exceeds max_density, nothing is filled: the result has filled == false (and
+// nnz set), and the caller takes the dense path.
+SparseRows sparse_rows(const float* x, int64_t m, int64_t in, double max_density = 1.0,
+                       int64_t chunk = kSparseLinearChunk);
+
+// x^T [I, M] as a chunked CSR (chunks of `chunk` of x's rows): a counting sort per chunk.
+SparseRows transpose(const SparseRows& x, int64_t chunk = kSparseLinearChunk);
 
 // y [M, O] = x W^T + b (b may be null), visiting only x's nonzeros. w is [O, I] as stored by the
-// layer; it is transposed into a cached scratch block by block.
+// layer; it is transposed into a scratch block per 64 output columns.
 void linear_forward_sparse(const SparseRows& x, const float* w, const float* b, int64_t out,
                            float* y);
 
-// grad_w [O, I] += grad_y^T x, visiting only x's nonzeros.
+// grad_w [O, I] += grad_y^T x, visiting only x's nonzeros (through x^T, built here with chunks
+// of `chunk` rows of grad_y).
 void linear_backward_weight_sparse(const SparseRows& x, const float* grad_y, int64_t out,
-                                   float* grad_w);
+                                   float* grad_w, int64_t chunk = kSparseLinearChunk);
 
 }  // namespace soma
