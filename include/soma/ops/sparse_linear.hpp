@@ -4,20 +4,29 @@
 //
 //   forward:  y[m, :] = b + sum_{i : x[m,i] != 0, ascending} x[m, i] W^T[i, :]
 //   weight:   grad_W^T[i, :] += sum_{m : x[m,i] != 0, ascending} x[m, i] grad_y[m, :]
-// (for binary spikes x[m, i] = 1 and each term is an exact copy of a weight row: a gather and
-// adds, the multiplication by 1 is exact). The input gradient grad_x = grad_y W does not depend
-// on x's sparsity and stays a dense gemm.
-// The results equal the dense products up to float summation order (the dense gemm sums over i
-// in its own blocked order): tests compare with a tolerance. Each output element is one sequential
-// sum in a fixed order, the work is split over output columns (forward, weight gradient) and
-// rows, so results do not depend on the thread count.
-// Cache blocking: the output columns are cut into blocks whose slice of W^T [I, ob] (or grad_W^T)
-// fits in about 256 KiB, so the rows gathered for every m stay in L2.
-// Column blocks of 64 outputs: a row's accumulators live in four 16-float registers and the
-// W^T [I, 64] slice (256 B per input) stays in L2 while every row m gathers from it.
-// When to use it (measured, BENCHMARKS.md "Kernels", N-MNIST MLP shape 640x2312x800): the
-// sparse forward wins up to density ~0.3 (2.5x at 0.1, 1.7x at 0.2), the sparse weight gradient
-// up to ~0.2 (1.6x at 0.1, even at 0.2): thresholds 0.25 and 0.15.
+// Both are one kernel, a row gather C = A B with A sparse (x for the forward, x^T for the
+// weight gradient) and B dense (W^T, grad_y): for each row of A, the B rows named by its
+// nonzeros are summed in registers (no stores in the inner loop). For binary spikes every value
+// is 1 and the term is B's row itself (no multiplication; x 1 is exact, so both paths give the
+// same floats). The input gradient grad_x = grad_y W does not depend on x's sparsity and stays
+// a dense gemm.
+// Blocking: outputs in blocks of 64 columns (a row's accumulators are four 16-float registers);
+// A's columns in chunks of 128 (the chunked CSR below), so the B slice a chunk gathers from,
+// [128, 64] floats = 32 KiB, stays in L1 while every row of A visits it; the partial sums of
+// C are carried from chunk to chunk through memory (exactly the same float additions, in the
+// same order, as one running sum). The weight gradient packs grad_y's 64 columns and builds
+// x^T (a counting sort of the CSR per 128 rows) first, and adds grad_W^T's block to grad_W
+// through 16 x 16 register transposes (the forward transposes W the same way).
+// The results equal the dense products up to float summation order (the dense gemm sums in its
+// own blocked order): tests compare with a tolerance. Each output element is one sequential sum
+// in a fixed order (ascending i, resp. m) and the work is split over output column blocks, so
+// results do not depend on the thread count.
+// When to use it (measured, BENCHMARKS.md "Spike-aware linear", 1 thread, CSR and x^T builds
+// included): N-MNIST fc1 640x2312x800 forward 3.0x the dense gemm at density 0.2 and still
+// 1.4x at 0.5; weight gradient 2.0x at 0.2, break-even at ~0.5; gesture fc1 256x1024x512
+// forward 4x at 0.2, 1.8x at 0.5; weight gradient 1.6x at 0.2, break-even at ~0.4. Thresholds
+// 0.5 (forward) and 0.35 (weight gradient). Without AVX-512 (no compress / register transposes)
+// the crossovers are lower.
 #pragma once
 
 #include <cstdint>
@@ -28,9 +37,9 @@
 namespace soma {
 
 // Forward product: sparse at or below this input density; weight gradient: at or below the
-// second (the scatter-add of the weight gradient gains less than the gather of the forward).
-inline constexpr double kSparseLinearMaxDensity = 0.25;
-inline constexpr double kSparseWeightGradMaxDensity = 0.15;
+// second.
+inline constexpr double kSparseLinearMaxDensity = 0.5;
+inline constexpr double kSparseWeightGradMaxDensity = 0.35;
 inline constexpr int64_t kSparseLinearMinOutputs = 64;
 
 // Columns per chunk of the CSR (see SparseRows): the forward's W^T chunk [128, 64] and the
