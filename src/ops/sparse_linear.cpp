@@ -33,102 +33,68 @@ inline void store16(float* p, V16 v) { __builtin_memcpy(p, &v, sizeof(v)); }
 // a[r, k] * b[k, 0..16 NV); the first chunk starts from init (or zeros), later chunks from c.
 // Binary: every value is 1, the term is b's row itself (the multiplication by 1 is exact, so
 // both instantiations give the same floats).
-// Sum of the entries [e, e1) into acc (one row).
-template <int NV, bool kBinary>
-inline void add_entries(V16* acc, int64_t e, int64_t e1, const int32_t* idx, const float* val,
-                        const float* b, int64_t ldb) {
-  for (; e < e1; ++e) {
-    const float* br = b + int64_t(idx[e]) * ldb;
-    if constexpr (kBinary) {
-      for (int j = 0; j < NV; ++j) acc[j] += load16(br + 16 * j);
-    } else {
-      const float v = val[e];
-      for (int j = 0; j < NV; ++j) acc[j] += v * load16(br + 16 * j);
-    }
-  }
+// The first n floats of p as a vector (the other lanes zero), and the reverse.
+inline V16 load_part(const float* p, int64_t n) {
+  V16 v = {};
+  __builtin_memcpy(&v, p, size_t(n) * sizeof(float));
+  return v;
+}
+inline void store_part(float* p, V16 v, int64_t n) {
+  __builtin_memcpy(p, &v, size_t(n) * sizeof(float));
 }
 
-template <int NV, bool kBinary>
+// c[r, 0..nb) = init + sum over a's entries (r, k), chunk by chunk, ascending k, of
+// a[r, k] * b[k, 0..nb), nb = 16 (NV - 1) + tail: NV vectors in registers, of which the last
+// holds `tail` columns (kFull: 16). The first chunk starts from init (or zeros), later chunks
+// from c. b's rows are read as whole vectors: b must be readable 16 floats past its last row
+// (the extra lanes are never stored).
+template <int NV, bool kBinary, bool kFull>
 void gather_vec(const SparseRows& a, const float* b, int64_t ldb, const float* init, float* c,
-                int64_t ldc) {
+                int64_t ldc, int64_t tail) {
+  constexpr int L = NV - 1;
   const int32_t* idx = a.index.data();
   const float* val = a.value.data();
-  for (int64_t ch = 0; ch < a.chunks; ++ch) {
-    int64_t r = 0;
-    // Two rows at a time: twice the independent add chains (each row keeps its own order).
-    for (; r + 2 <= a.rows; r += 2) {
-      int64_t p0 = a.begin(ch, r), p1 = a.begin(ch, r + 1);
-      const int64_t q0 = p1, q1 = a.end(ch, r + 1);
-      float* c0 = c + r * ldc;
-      float* c1 = c0 + ldc;
-      V16 x[NV], y[NV];
-      for (int j = 0; j < NV; ++j) {
-        x[j] = ch > 0 ? load16(c0 + 16 * j) : init ? load16(init + 16 * j) : V16{};
-        y[j] = ch > 0 ? load16(c1 + 16 * j) : init ? load16(init + 16 * j) : V16{};
-      }
-      const int64_t n = std::min(q0 - p0, q1 - p1);
-      for (int64_t k = 0; k < n; ++k, ++p0, ++p1) {
-        const float* b0 = b + int64_t(idx[p0]) * ldb;
-        const float* b1 = b + int64_t(idx[p1]) * ldb;
-        if constexpr (kBinary) {
-          for (int j = 0; j < NV; ++j) {
-            x[j] += load16(b0 + 16 * j);
-            y[j] += load16(b1 + 16 * j);
-          }
-        } else {
-          const float v0 = val[p0], v1 = val[p1];
-          for (int j = 0; j < NV; ++j) {
-            x[j] += v0 * load16(b0 + 16 * j);
-            y[j] += v1 * load16(b1 + 16 * j);
-          }
-        }
-      }
-      add_entries<NV, kBinary>(x, p0, q0, idx, val, b, ldb);
-      add_entries<NV, kBinary>(y, p1, q1, idx, val, b, ldb);
-      for (int j = 0; j < NV; ++j) {
-        store16(c0 + 16 * j, x[j]);
-        store16(c1 + 16 * j, y[j]);
-      }
-    }
-    for (; r < a.rows; ++r) {
-      float* cr = c + r * ldc;
-      V16 acc[NV];
-      for (int j = 0; j < NV; ++j)
-        acc[j] = ch > 0 ? load16(cr + 16 * j) : init ? load16(init + 16 * j) : V16{};
-      add_entries<NV, kBinary>(acc, a.begin(ch, r), a.end(ch, r), idx, val, b, ldb);
-      for (int j = 0; j < NV; ++j) store16(cr + 16 * j, acc[j]);
-    }
-  }
-}
-
-// The same for any width nb (the columns left over after whole 16-float vectors).
-void gather_scalar(const SparseRows& a, const float* b, int64_t ldb, const float* init,
-                   float* c, int64_t ldc, int64_t nb) {
   for (int64_t ch = 0; ch < a.chunks; ++ch)
     for (int64_t r = 0; r < a.rows; ++r) {
-      float* __restrict cr = c + r * ldc;
-      if (ch == 0) {
-        for (int64_t o = 0; o < nb; ++o) cr[o] = init ? init[o] : 0.f;
+      const int64_t e0 = a.begin(ch, r), e1 = a.end(ch, r);
+      if (ch > 0 && e0 == e1) continue;
+      float* cr = c + r * ldc;
+      const float* from = ch > 0 ? cr : init;
+      V16 acc[NV];
+      for (int j = 0; j < L; ++j) acc[j] = from ? load16(from + 16 * j) : V16{};
+      acc[L] = !from ? V16{} : kFull ? load16(from + 16 * L) : load_part(from + 16 * L, tail);
+      for (int64_t e = e0; e < e1; ++e) {
+        const float* br = b + int64_t(idx[e]) * ldb;
+        if constexpr (kBinary) {
+          for (int j = 0; j < NV; ++j) acc[j] += load16(br + 16 * j);
+        } else {
+          const float v = val[e];
+          for (int j = 0; j < NV; ++j) acc[j] += v * load16(br + 16 * j);
+        }
       }
-      for (int64_t e = a.begin(ch, r); e < a.end(ch, r); ++e) {
-        const float v = a.value[e];
-        const float* __restrict br = b + int64_t(a.index[e]) * ldb;
-        for (int64_t o = 0; o < nb; ++o) cr[o] += v * br[o];
-      }
+      for (int j = 0; j < L; ++j) store16(cr + 16 * j, acc[j]);
+      if (kFull)
+        store16(cr + 16 * L, acc[L]);
+      else
+        store_part(cr + 16 * L, acc[L], tail);
     }
 }
 
 template <int NV>
 void gather_nv(const SparseRows& a, const float* b, int64_t ldb, const float* init, float* c,
-               int64_t ldc) {
-  if (a.binary)
-    gather_vec<NV, true>(a, b, ldb, init, c, ldc);
+               int64_t ldc, int64_t tail) {
+  if (a.binary && tail == 16)
+    gather_vec<NV, true, true>(a, b, ldb, init, c, ldc, tail);
+  else if (a.binary)
+    gather_vec<NV, true, false>(a, b, ldb, init, c, ldc, tail);
+  else if (tail == 16)
+    gather_vec<NV, false, true>(a, b, ldb, init, c, ldc, tail);
   else
-    gather_vec<NV, false>(a, b, ldb, init, c, ldc);
+    gather_vec<NV, false, false>(a, b, ldb, init, c, ldc, tail);
 }
 
-// c[:, 0..nb) = init + a b[:, 0..nb) for nb <= 64 columns (a sparse [R, K], b [K, ldb],
-// c [R, ldc]): whole 16-float vectors in registers, the rest scalar.
+// c[:, 0..nb) = init + a b[:, 0..nb) for 1 <= nb <= 64 columns (a sparse [R, K], b [K, ldb]
+// readable 16 floats past its last row, c [R, ldc]).
 void gather_block(const SparseRows& a, const float* b, int64_t ldb, const float* init, float* c,
                   int64_t ldc, int64_t nb) {
   if (a.chunks == 0) {  // no columns in a (K = 0): c = init
@@ -136,17 +102,13 @@ void gather_block(const SparseRows& a, const float* b, int64_t ldb, const float*
       for (int64_t o = 0; o < nb; ++o) c[r * ldc + o] = init ? init[o] : 0.f;
     return;
   }
-  const int64_t nv = nb / 16;
+  const int64_t nv = (nb + 15) / 16, tail = nb - 16 * (nv - 1);
   switch (nv) {
-    case 4: gather_nv<4>(a, b, ldb, init, c, ldc); break;
-    case 3: gather_nv<3>(a, b, ldb, init, c, ldc); break;
-    case 2: gather_nv<2>(a, b, ldb, init, c, ldc); break;
-    case 1: gather_nv<1>(a, b, ldb, init, c, ldc); break;
-    default: break;
+    case 4: gather_nv<4>(a, b, ldb, init, c, ldc, tail); break;
+    case 3: gather_nv<3>(a, b, ldb, init, c, ldc, tail); break;
+    case 2: gather_nv<2>(a, b, ldb, init, c, ldc, tail); break;
+    default: gather_nv<1>(a, b, ldb, init, c, ldc, tail); break;
   }
-  const int64_t done = 16 * nv;
-  if (done < nb)
-    gather_scalar(a, b + done, ldb, init ? init + done : nullptr, c + done, ldc, nb - done);
 }
 
 // dst[j * ldd + i] (+)= src[i * lds + j] for i < rows, j < cols: 16 x 16 tiles (in registers
@@ -370,7 +332,9 @@ void linear_forward_sparse(const SparseRows& x, const float* w, const float* b, 
   const int64_t blocks = (out + kColBlock - 1) / kColBlock;
 #pragma omp parallel
   {
-    ScratchBuffer wt(in * std::min(kColBlock, out));  // W^T [I, nb] of one column block
+    // W^T [I, nb] of one column block (+ 16 floats: gather_block reads whole vectors)
+    ScratchBuffer wt(in * std::min(kColBlock, out) + 16);
+    std::fill(wt.data(), wt.data() + in * std::min(kColBlock, out) + 16, 0.f);
 #pragma omp for schedule(static)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t o0 = blk * kColBlock, nb = std::min(kColBlock, out - o0);
@@ -389,7 +353,8 @@ void linear_backward_weight_sparse(const SparseRows& x, const float* grad_y, int
 #pragma omp parallel
   {
     ScratchBuffer gt(in * std::min(kColBlock, out));  // grad_W^T [I, nb] of one column block
-    ScratchBuffer gp(x.rows * std::min(kColBlock, out));  // grad_y [M, nb], packed
+    ScratchBuffer gp(x.rows * std::min(kColBlock, out) + 16);  // grad_y [M, nb], packed (+ 16)
+    std::fill(gp.data(), gp.data() + x.rows * std::min(kColBlock, out) + 16, 0.f);
 #pragma omp for schedule(static)
     for (int64_t blk = 0; blk < blocks; ++blk) {
       const int64_t o0 = blk * kColBlock, nb = std::min(kColBlock, out - o0);

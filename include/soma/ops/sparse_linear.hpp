@@ -24,9 +24,11 @@
 // When to use it (measured, BENCHMARKS.md "Spike-aware linear", 1 thread, CSR and x^T builds
 // included): N-MNIST fc1 640x2312x800 forward 3.0x the dense gemm at density 0.2 and still
 // 1.4x at 0.5; weight gradient 2.0x at 0.2, break-even at ~0.5; gesture fc1 256x1024x512
-// forward 4x at 0.2, 1.8x at 0.5; weight gradient 1.6x at 0.2, break-even at ~0.4. Thresholds
-// 0.5 (forward) and 0.35 (weight gradient). Without AVX-512 (no compress / register transposes)
-// the crossovers are lower.
+// forward 4x at 0.2, 1.8x at 0.5; weight gradient 1.6x at 0.2, break-even at ~0.4; narrow
+// layers (MNIST-LIAF fc1 512x3136x128, gesture fc2 256x512x110): forward still >= 1.2x at 0.5,
+// weight gradient break-even at ~0.25 resp. ~0.15 (x^T's build is not amortised over many
+// column blocks). Thresholds: forward 0.5; weight gradient 0.35 for >= 512 outputs, else 0.15.
+// Without AVX-512 (no compress / register transposes) the crossovers are lower.
 #pragma once
 
 #include <cstdint>
@@ -36,10 +38,18 @@
 
 namespace soma {
 
-// Forward product: sparse at or below this input density; weight gradient: at or below the
-// second.
+// Forward product: sparse at or below this input density. Weight gradient: at or below the
+// second for layers with >= kSparseWeightGradWideOutputs outputs, else the third (building x^T
+// costs about as much as gathering 2-4 column blocks, so narrow layers gain less).
 inline constexpr double kSparseLinearMaxDensity = 0.5;
 inline constexpr double kSparseWeightGradMaxDensity = 0.35;
+inline constexpr double kSparseWeightGradNarrowMaxDensity = 0.15;
+inline constexpr int64_t kSparseWeightGradWideOutputs = 512;
+
+inline double sparse_weight_grad_max_density(int64_t out) {
+  return out >= kSparseWeightGradWideOutputs ? kSparseWeightGradMaxDensity
+                                             : kSparseWeightGradNarrowMaxDensity;
+}
 inline constexpr int64_t kSparseLinearMinOutputs = 64;
 
 // Columns per chunk of the CSR (see SparseRows): the forward's W^T chunk [128, 64] and the
