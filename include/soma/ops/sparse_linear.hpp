@@ -22,13 +22,14 @@
 // in a fixed order (ascending i, resp. m) and the work is split over output column blocks, so
 // results do not depend on the thread count.
 // When to use it (measured, BENCHMARKS.md "Spike-aware linear", 1 thread, CSR and x^T builds
-// included): N-MNIST fc1 640x2312x800 forward 3.0x the dense gemm at density 0.2 and still
+// included): N-MNIST fc1 640x2312x800 forward 2.7x the dense gemm at density 0.2 and still
 // 1.4x at 0.5; weight gradient 2.0x at 0.2, break-even at ~0.5; gesture fc1 256x1024x512
-// forward 4x at 0.2, 1.8x at 0.5; weight gradient 1.6x at 0.2, break-even at ~0.4; narrow
-// layers (MNIST-LIAF fc1 512x3136x128, gesture fc2 256x512x110): forward still >= 1.2x at 0.5,
-// weight gradient break-even at ~0.25 resp. ~0.15 (x^T's build is not amortised over many
-// column blocks). Thresholds: forward 0.5; weight gradient 0.35 for >= 512 outputs, else 0.15.
-// Without AVX-512 (no compress / register transposes) the crossovers are lower.
+// forward 3.6x at 0.2, 1.7x at 0.5; weight gradient 1.6x at 0.2, break-even at ~0.4; narrow
+// layers (MNIST-LIAF fc1 512x3136x128, gesture fc2 256x512x110): forward 1.8x resp. 1.6x at
+// 0.2 and 1.1x resp. break-even (~0.4) at 0.5, weight gradient break-even at ~0.25 resp.
+// ~0.15 (x^T's build is not amortised over many column blocks). Thresholds: forward 0.5;
+// weight gradient 0.35 for >= 512 outputs, else 0.15. Without AVX-512 (no compress, no
+// register transposes) the crossovers are lower.
 #pragma once
 
 #include <cstdint>
