@@ -65,7 +65,7 @@ Tensor LinearLayer::forward(const Tensor& x, RunContext& ctx) {
       // The weight gradient needs x: through its nonzeros when they are few enough (grad_x =
       // grad_y W does not use x), else densely.
       const bool sparse_grad = sparse_mode_ == SparseMode::kAlways ||
-                               rows.density() <= kSparseWeightGradMaxDensity;
+                               rows.density() <= sparse_weight_grad_max_density(out_);
       if (ctx.keep() && sparse_grad) x_rows_ = std::move(rows);
       if (ctx.keep() && !sparse_grad) x_ = x;
       return y;

@@ -8,10 +8,10 @@
 //        weight_init: torch, weight_gain: 1}
 // The per-step input must be a vector [I]; put a `flatten` layer after conv/pool layers.
 // sparse (spike-aware products, ops/sparse_linear.hpp): auto = measure the input's density every
-// forward; with at least 64 outputs and density <= kSparseLinearMaxDensity (0.25) the forward
-// product, and with density <= kSparseWeightGradMaxDensity (0.15) also the weight gradient, are
-// computed from the input's nonzeros only (binary spikes: gathers and adds); always / never force
-// one path for both. Results equal the dense path up to float summation order.
+// forward; with at least 64 outputs and density <= kSparseLinearMaxDensity (0.5) the forward
+// product, and with density <= sparse_weight_grad_max_density(O) (0.35 for O >= 512, else 0.15)
+// also the weight gradient, are computed from the input's nonzeros only (binary spikes: gathers
+// and adds); always / never force one path for both. Results equal the dense path up to float summation order.
 #pragma once
 
 #include <memory>
