@@ -158,7 +158,7 @@ void maxpool2x2_forward(const float* x, int64_t planes, const Pool2dGeometry& g,
           off = b == best ? 1 : off;
           off = a == best ? 0 : off;
           off = best == kNegInf ? 0 : off;
-          win[j - j0] = base + 2 * int32_t(j) + off;
+          win[j - j0] = kPlaneIndex ? base + 2 * int32_t(j) + off : off;
         }
         if (ar)
           for (int64_t j = j0; j < j1; ++j) ar[j] = static_cast<Index>(win[j - j0]);
