@@ -32,10 +32,17 @@ Tensor Pool2dLayer::forward(const Tensor& x, RunContext& ctx) {
   Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), x.dim(2), g.h_out(), g.w_out()});
   // Recomputed (model.recompute): the winners live only from the recompute to backward.
   release_argmax_ = ctx.recomputing || !ctx.keep_for_backward;
-  if (ctx.training() && !ctx.keep_for_backward) std::vector<int32_t>().swap(argmax_);
+  if (ctx.training() && !ctx.keep_for_backward) release_winners();
   if (kind_ == Kind::kMax) {
-    if (ctx.keep()) argmax_.resize(y.numel());
-    maxpool2d_forward(x.data(), planes, g, y.data(), ctx.keep() ? argmax_.data() : nullptr);
+    if (!ctx.keep())
+      maxpool2d_forward(x.data(), planes, g, y.data(), static_cast<uint8_t*>(nullptr));
+    else if (byte_offsets()) {
+      argmax_u8_.resize(y.numel());
+      maxpool2d_forward(x.data(), planes, g, y.data(), argmax_u8_.data());
+    } else {
+      argmax_.resize(y.numel());
+      maxpool2d_forward(x.data(), planes, g, y.data(), argmax_.data());
+    }
   } else {
     avgpool2d_forward(x.data(), planes, g, y.data());
   }
@@ -50,13 +57,20 @@ Tensor Pool2dLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   check_window(grad_y, Shape{x_shape_[2], g.h_out(), g.w_out()}, type());
   const int64_t planes = x_shape_[0] * x_shape_[1] * x_shape_[2];
   Tensor grad_x = Tensor::empty(x_shape_);
-  if (kind_ == Kind::kMax)
+  if (kind_ == Kind::kMax && byte_offsets())
+    maxpool2d_backward(grad_y.data(), argmax_u8_.data(), planes, g, grad_x.data());
+  else if (kind_ == Kind::kMax)
     maxpool2d_backward(grad_y.data(), argmax_.data(), planes, g, grad_x.data());
   else
     avgpool2d_backward(grad_y.data(), planes, g, grad_x.data());
   cached_ = false;
-  if (release_argmax_) std::vector<int32_t>().swap(argmax_);
+  if (release_argmax_) release_winners();
   return grad_x;
+}
+
+void Pool2dLayer::release_winners() {
+  std::vector<int32_t>().swap(argmax_);
+  std::vector<uint8_t>().swap(argmax_u8_);
 }
 
 namespace {

@@ -9,50 +9,56 @@ namespace soma {
 namespace {
 
 constexpr int64_t kParallelElems = 1 << 15;
-constexpr int64_t kLanes = 8;
+// Double lanes of the channel sums: four AVX-512 vectors of doubles, so four independent add
+// chains per sum (one chain of 8 lanes was latency-bound: the statistics passes ran at half
+// the speed of the memory system).
+constexpr int64_t kLanes = 32;
+// Values per work item of the chunked channel reductions (whole images of [C, S]).
+constexpr int64_t kChunkElems = 1 << 16;
 
-// A double sum kept in kLanes independent lanes (element k goes to lane k % kLanes within each
-// added range), reduced in lane order at the end: a fixed order, so the result depends only on
-// the data, and the lanes vectorize (one serial chain of double adds is latency-bound, ~4x
-// slower).
+// A double sum kept in kLanes independent lanes (element k of each added run goes to lane
+// k % kLanes), reduced in lane order at the end: a fixed order, so the result depends only on
+// the data, and the lanes vectorize.
 struct Lanes {
   double v[kLanes] = {};
-  void add(const float* p, int64_t n) {
-    int64_t k = 0;
-    for (; k + kLanes <= n; k += kLanes)
-      for (int64_t j = 0; j < kLanes; ++j) v[j] += double(p[k + j]);
-    for (int64_t j = 0; k + j < n; ++j) v[j] += double(p[k + j]);
-  }
-  void add_sq_dev(const float* p, int64_t n, double mu) {
+  // sum of (x - shift) and of (x - shift)^2 in double (one pass for mean and variance).
+  static void add_shifted(Lanes& s1, Lanes& s2, const float* p, int64_t n, double shift) {
+    Lanes a = s1, q = s2;  // locals: the chains stay in registers
     int64_t k = 0;
     for (; k + kLanes <= n; k += kLanes)
       for (int64_t j = 0; j < kLanes; ++j) {
-        const double d = double(p[k + j]) - mu;
-        v[j] += d * d;
+        const double d = double(p[k + j]) - shift;
+        a.v[j] += d;
+        q.v[j] += d * d;
       }
     for (int64_t j = 0; k + j < n; ++j) {
-      const double d = double(p[k + j]) - mu;
-      v[j] += d * d;
+      const double d = double(p[k + j]) - shift;
+      a.v[j] += d;
+      q.v[j] += d * d;
     }
+    s1 = a;
+    s2 = q;
   }
-  void add_prod(const float* p, const float* q, int64_t n) {
-    int64_t k = 0;
-    for (; k + kLanes <= n; k += kLanes)
-      for (int64_t j = 0; j < kLanes; ++j) v[j] += double(p[k + j]) * double(q[k + j]);
-    for (int64_t j = 0; k + j < n; ++j) v[j] += double(p[k + j]) * double(q[k + j]);
-  }
-  // sum of p * x_hat with x_hat = (q - mu) * is recomputed in float, as the forward stores it.
-  void add_prod_norm(const float* p, const float* q, int64_t n, float mu, float is) {
+  // sum of g and of g * x_hat, with x_hat read from q, or recomputed in float as
+  // (q - mu) * is (exactly as the forward computes it) when `norm`.
+  template <bool norm>
+  static void add_grad(Lanes& sg, Lanes& sgx, const float* g, const float* q, int64_t n, float mu,
+                       float is) {
+    Lanes a = sg, e = sgx;  // locals: the chains stay in registers
     int64_t k = 0;
     for (; k + kLanes <= n; k += kLanes)
       for (int64_t j = 0; j < kLanes; ++j) {
-        const float xh = (q[k + j] - mu) * is;
-        v[j] += double(p[k + j]) * double(xh);
+        const float xh = norm ? (q[k + j] - mu) * is : q[k + j];
+        a.v[j] += double(g[k + j]);
+        e.v[j] += double(g[k + j]) * double(xh);
       }
     for (int64_t j = 0; k + j < n; ++j) {
-      const float xh = (q[k + j] - mu) * is;
-      v[j] += double(p[k + j]) * double(xh);
+      const float xh = norm ? (q[k + j] - mu) * is : q[k + j];
+      a.v[j] += double(g[k + j]);
+      e.v[j] += double(g[k + j]) * double(xh);
     }
+    sg = a;
+    sgx = e;
   }
   double total() const {
     double t = 0.0;
@@ -60,6 +66,43 @@ struct Lanes {
     return t;
   }
 };
+
+// Two per-channel sums over [B, C, S] (S >= kLanes) in one read pass: the images are cut into
+// chunks of a fixed number of images (a function of the shape only); each chunk reads its
+// images in memory order and keeps two Lanes per channel; the chunk totals are added in chunk
+// order. So the result does not depend on the thread count, and every work item streams one
+// contiguous block (a per-channel split would jump by C*S between planes of S values).
+// add(ch, i, acc1, acc2) adds plane (i, ch) to the two accumulators.
+template <class Add>
+void chunked_channel_sums(int64_t b, int64_t c, int64_t s, double* out1, double* out2,
+                          const Add& add) {
+  const int64_t per = std::clamp<int64_t>(kChunkElems / (c * s), 1, b);
+  const int64_t chunks = (b + per - 1) / per;
+  std::vector<double> part(2 * chunks * c);
+#pragma omp parallel if (b * c * s > kParallelElems)
+  {
+    std::vector<Lanes> acc(2 * c);
+#pragma omp for schedule(static)
+    for (int64_t k = 0; k < chunks; ++k) {
+      std::fill(acc.begin(), acc.end(), Lanes{});
+      for (int64_t i = k * per; i < std::min(b, (k + 1) * per); ++i)
+        for (int64_t ch = 0; ch < c; ++ch) add(ch, i, acc[2 * ch], acc[2 * ch + 1]);
+      for (int64_t ch = 0; ch < c; ++ch) {
+        part[(k * c + ch) * 2] = acc[2 * ch].total();
+        part[(k * c + ch) * 2 + 1] = acc[2 * ch + 1].total();
+      }
+    }
+  }
+  for (int64_t ch = 0; ch < c; ++ch) {
+    double t1 = 0.0, t2 = 0.0;
+    for (int64_t k = 0; k < chunks; ++k) {
+      t1 += part[(k * c + ch) * 2];
+      t2 += part[(k * c + ch) * 2 + 1];
+    }
+    out1[ch] = t1;
+    out2[ch] = t2;
+  }
+}
 
 // Small planes (s < kLanes, e.g. BN after a linear layer, s = 1): out[ch] = sum over (i, k) of
 // x or (x - mu[ch])^2 when mu is given; images in order, channels vectorized.
@@ -94,51 +137,41 @@ void channel_prod_sums(const float* x, const float* y, int64_t b, int64_t c, int
     }
 }
 
-// Backward through batch statistics. x_hat is read from `xh_src`, or recomputed from the input
-// as (x - mean_f) * inv_std when mean_f is given (the float expression of the forward, so the
-// same values bit for bit).
+// Backward through batch statistics in two passes: (1) sum grad_y and sum grad_y * x_hat per
+// channel (reads grad_y and x_hat or x), (2) grad_x (reads both again, writes grad_x). x_hat
+// is read from `xh_src`, or recomputed from the input as (x - mean_f) * inv_std when mean_f is
+// given (the float expression of the forward, so the same values bit for bit).
 void backward_train_impl(const float* grad_y, const float* xh_src, const float* mean_f,
                          const float* inv_std, int64_t b, int64_t c, int64_t s,
                          const float* gamma, float* grad_x, float* grad_gamma,
                          float* grad_beta) {
   const double n = double(b) * double(s);
-  std::vector<double> sums(2 * c);  // per channel: sum gy, sum gy * x_hat
+  std::vector<double> sg(c), sgx(c);
   if (s >= kLanes) {
-#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
-    for (int64_t ch = 0; ch < c; ++ch) {
-      Lanes sg, sgx;
-      for (int64_t i = 0; i < b; ++i) {
-        const float* gy = grad_y + (i * c + ch) * s;
-        const float* src = xh_src + (i * c + ch) * s;
-        sg.add(gy, s);
-        if (mean_f)
-          sgx.add_prod_norm(gy, src, s, mean_f[ch], inv_std[ch]);
-        else
-          sgx.add_prod(gy, src, s);
-      }
-      sums[2 * ch] = sg.total();
-      sums[2 * ch + 1] = sgx.total();
-    }
+    chunked_channel_sums(b, c, s, sg.data(), sgx.data(),
+                         [&](int64_t ch, int64_t i, Lanes& a1, Lanes& a2) {
+                           const int64_t o = (i * c + ch) * s;
+                           if (mean_f)
+                             Lanes::add_grad<true>(a1, a2, grad_y + o, xh_src + o, s, mean_f[ch],
+                                                   inv_std[ch]);
+                           else
+                             Lanes::add_grad<false>(a1, a2, grad_y + o, xh_src + o, s, 0.f, 1.f);
+                         });
   } else {
-    std::vector<double> sg(c), sgx(c);
     channel_sums(grad_y, b, c, s, nullptr, sg.data());
     channel_prod_sums(grad_y, xh_src, b, c, s, mean_f, inv_std, sgx.data());
-    for (int64_t ch = 0; ch < c; ++ch) {
-      sums[2 * ch] = sg[ch];
-      sums[2 * ch + 1] = sgx[ch];
-    }
   }
   for (int64_t ch = 0; ch < c; ++ch) {
-    if (grad_gamma) grad_gamma[ch] += static_cast<float>(sums[2 * ch + 1]);
-    if (grad_beta) grad_beta[ch] += static_cast<float>(sums[2 * ch]);
+    if (grad_gamma) grad_gamma[ch] += static_cast<float>(sgx[ch]);
+    if (grad_beta) grad_beta[ch] += static_cast<float>(sg[ch]);
   }
   if (!grad_x) return;
 #pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
   for (int64_t i = 0; i < b; ++i)
     for (int64_t ch = 0; ch < c; ++ch) {
       const float scale = (gamma ? gamma[ch] : 1.f) * inv_std[ch];
-      const float mg = static_cast<float>(sums[2 * ch] / n);
-      const float mgx = static_cast<float>(sums[2 * ch + 1] / n);
+      const float mg = static_cast<float>(sg[ch] / n);
+      const float mgx = static_cast<float>(sgx[ch] / n);
       const float* gy = grad_y + (i * c + ch) * s;
       const float* src = xh_src + (i * c + ch) * s;
       float* gx = grad_x + (i * c + ch) * s;
@@ -160,20 +193,23 @@ void batchnorm_forward_train(const float* x, int64_t b, int64_t c, int64_t s, co
                              const float* beta, float eps, float* y, float* x_hat, double* mean,
                              double* var, float* inv_std) {
   const double n = double(b) * double(s);
-  const bool by_plane = s >= kLanes;
-  // Statistics: two passes (no cancellation), in double, in kLanes fixed lanes.
-  if (by_plane) {
-#pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
+  if (s >= kLanes) {
+    // Statistics in one read pass: sums of d = x - shift and d^2 in double, with the shift a
+    // value of the channel (its first), so that the cancellation in var = E[d^2] - E[d]^2
+    // stays at the scale of the spread, not of the mean.
+    std::vector<double> shift(c), s1(c), s2(c);
+    for (int64_t ch = 0; ch < c; ++ch) shift[ch] = double(x[ch * s]);
+    chunked_channel_sums(b, c, s, s1.data(), s2.data(),
+                         [&](int64_t ch, int64_t i, Lanes& a1, Lanes& a2) {
+                           Lanes::add_shifted(a1, a2, x + (i * c + ch) * s, s, shift[ch]);
+                         });
     for (int64_t ch = 0; ch < c; ++ch) {
-      Lanes sum;
-      for (int64_t i = 0; i < b; ++i) sum.add(x + (i * c + ch) * s, s);
-      const double mu = sum.total() / n;
-      Lanes sq;
-      for (int64_t i = 0; i < b; ++i) sq.add_sq_dev(x + (i * c + ch) * s, s, mu);
-      mean[ch] = mu;
-      var[ch] = sq.total() / n;
+      const double md = s1[ch] / n;
+      mean[ch] = shift[ch] + md;
+      var[ch] = std::max(s2[ch] / n - md * md, 0.0);
     }
   } else {
+    // Two passes (no cancellation): the sums run over channels in image order.
     channel_sums(x, b, c, s, nullptr, mean);
     for (int64_t ch = 0; ch < c; ++ch) mean[ch] /= n;
     channel_sums(x, b, c, s, mean, var);
@@ -181,7 +217,7 @@ void batchnorm_forward_train(const float* x, int64_t b, int64_t c, int64_t s, co
   }
   for (int64_t ch = 0; ch < c; ++ch)
     inv_std[ch] = static_cast<float>(1.0 / std::sqrt(var[ch] + double(eps)));
-  // Normalise: one pass writing y and x_hat.
+  // Normalise: one pass writing y (and x_hat when asked).
 #pragma omp parallel for schedule(static) if (b * c * s > kParallelElems)
   for (int64_t i = 0; i < b; ++i)
     for (int64_t ch = 0; ch < c; ++ch) {

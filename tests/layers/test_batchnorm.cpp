@@ -14,6 +14,7 @@ TEST_CASE("batchnorm gradients match finite differences", "[layers][batchnorm][g
       {"{type: batchnorm}", Shape{3, 2, 2}},
       {"{type: batchnorm}", Shape{4}},
       {"{type: batchnorm, affine: false}", Shape{2, 3, 2}},
+      {"{type: batchnorm}", Shape{2, 5, 9}},  // planes of 45 >= 32: the lane-chunked sums
   };
   for (const auto& c : cases) {
     INFO(c.yaml << " " << c.in.str());

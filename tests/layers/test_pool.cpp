@@ -11,6 +11,10 @@ TEST_CASE("pooling gradients match finite differences", "[layers][pool][grad]") 
   struct Case { const char* yaml; Shape in; };
   const Case cases[] = {
       {"{type: maxpool2d, kernel: 2}", Shape{2, 4, 6}},
+      {"{type: maxpool2d, kernel: 2}", Shape{2, 5, 7}},   // odd: last row/column get no window
+      {"{type: maxpool2d, kernel: 2}", Shape{1, 4, 38}},  // 19 windows a row: vector + tail
+      {"{type: maxpool2d, kernel: [2, 3], stride: 1}", Shape{2, 4, 5}},  // overlapping
+      {"{type: maxpool2d, kernel: 17}", Shape{1, 17, 18}},  // 289 values: int32 indices
       {"{type: maxpool2d, kernel: 3, stride: 2, padding: 1}", Shape{2, 5, 5}},
       {"{type: avgpool2d, kernel: 2}", Shape{2, 4, 6}},
       {"{type: avgpool2d, kernel: [3, 2], stride: [2, 1], padding: [1, 1]}", Shape{2, 5, 4}},

@@ -119,3 +119,83 @@ TEST_CASE("2x2 pooling backward equals fill-then-scatter, bit for bit (signed ze
       CHECK(std::memcmp(ga.data(), refa.data(), n * sizeof(float)) == 0);
     }
 }
+
+namespace {
+
+// The window offset of a plane index from naive_max (windows start at i*sh - ph, j*sw - pw).
+std::vector<uint8_t> to_offsets(const std::vector<int32_t>& am, int64_t planes,
+                                const Pool2dGeometry& g) {
+  std::vector<uint8_t> off(am.size());
+  const int64_t ho = g.h_out(), wo = g.w_out();
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < ho; ++i)
+      for (int64_t j = 0; j < wo; ++j) {
+        const int64_t o = (p * ho + i) * wo + j, r = am[o] / g.w, c = am[o] % g.w;
+        off[o] = uint8_t((r - (i * g.sh - g.ph)) * g.kw + (c - (j * g.sw - g.pw)));
+      }
+  return off;
+}
+
+}  // namespace
+
+TEST_CASE("max pooling with 1-byte window offsets: same outputs and gradients as plane indices",
+          "[ops][pool]") {
+  struct Geo { int64_t h, w, kh, kw, sh, sw, ph, pw; };
+  // 2x2 fast path: odd sizes, rows of 3, 16 and 37 windows (vector blocks and masked tails);
+  // general windows: overlapping, padded, rectangular.
+  const Geo geos[] = {{6, 8, 2, 2, 2, 2, 0, 0},   {7, 9, 2, 2, 2, 2, 0, 0},
+                      {4, 32, 2, 2, 2, 2, 0, 0},  {5, 75, 2, 2, 2, 2, 0, 0},
+                      {5, 5, 3, 3, 2, 2, 1, 1},   {6, 7, 3, 2, 1, 2, 1, 0},
+                      {8, 8, 2, 2, 1, 1, 0, 0}};
+  for (const Geo& e : geos)
+    for (int round = 0; round < 3; ++round) {
+      Pool2dGeometry g;
+      g.h = e.h;
+      g.w = e.w;
+      g.kh = e.kh;
+      g.kw = e.kw;
+      g.sh = e.sh;
+      g.sw = e.sw;
+      g.ph = e.ph;
+      g.pw = e.pw;
+      const int64_t planes = 3, n = planes * g.h * g.w, m = planes * g.h_out() * g.w_out();
+      Rng rng(7 + round);
+      std::vector<float> x(n), gy(m);
+      for (auto& v : x) {
+        v = round == 0 ? (rng.uniform(0.f, 1.f) < 0.3f ? 1.f : 0.f) : rng.uniform(-1.f, 1.f);
+        const float u = rng.uniform(0.f, 1.f);
+        if (round == 2 && u < 0.3f) v = -std::numeric_limits<float>::infinity();
+        if (round == 2 && u >= 0.3f && u < 0.45f) v = std::numeric_limits<float>::quiet_NaN();
+      }
+      for (auto& v : gy) v = rng.uniform(-1.f, 1.f);
+      gy[0] = -0.f;
+      std::vector<uint8_t> off(m, 99);
+      std::vector<float> y8(m, 3.f), y32(m);
+      std::vector<int32_t> am(m);
+      maxpool2d_forward(x.data(), planes, g, y8.data(), off.data());
+      maxpool2d_forward(x.data(), planes, g, y32.data(), am.data());
+      INFO("h=" << g.h << " w=" << g.w << " k=" << g.kh << "x" << g.kw << " round " << round);
+      // Reference: the naive scan (no padding), else the int32 kernel's general loop.
+      std::vector<float> yr = y32;
+      std::vector<int32_t> amr = am;
+      if (g.ph == 0 && g.pw == 0) naive_max(x, planes, g, yr, amr);
+      for (int64_t i = 0; i < m; ++i)
+        REQUIRE((y8[i] == yr[i] || (std::isnan(y8[i]) && std::isnan(yr[i]))));
+      CHECK(off == to_offsets(amr, planes, g));
+      // Gradients: from the offsets, from the int32 indices, and fill-then-scatter by hand.
+      std::vector<float> ref(n, 0.f);
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t k = 0; k < g.h_out() * g.w_out(); ++k)
+          ref[p * g.h * g.w + am[p * g.h_out() * g.w_out() + k]] +=
+              gy[p * g.h_out() * g.w_out() + k];
+      CHECK(to_offsets(am, planes, g) == off);
+      std::vector<float> gx8(n, 5.f), gx32(n, 5.f);
+      maxpool2d_backward(gy.data(), off.data(), planes, g, gx8.data());
+      maxpool2d_backward(gy.data(), am.data(), planes, g, gx32.data());
+      CHECK(std::memcmp(gx8.data(), ref.data(), n * sizeof(float)) == 0);
+      CHECK(std::memcmp(gx32.data(), ref.data(), n * sizeof(float)) == 0);
+      std::vector<float> y0(m);
+      maxpool2d_forward(x.data(), planes, g, y0.data(), static_cast<uint8_t*>(nullptr));
+      CHECK(std::memcmp(y0.data(), y8.data(), m * sizeof(float)) == 0);
+    }
+}

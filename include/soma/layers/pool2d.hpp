@@ -2,7 +2,9 @@
 // (ops/pool.hpp), folded over T*N*C planes.
 //
 //   x [T, N, C, H, W] -> y [T, N, C, Ho, Wo],  Ho = floor((H + 2 ph - kh) / sh) + 1
-//   maxpool2d: y = max over the window (padding never wins); grad to the first argmax
+//   maxpool2d: y = max over the window (padding never wins); grad to the first argmax. Training
+//              keeps each output's winner as its 1-byte offset in the window (kh * kw <= 256;
+//              an int32 plane index for larger windows)
 //   avgpool2d: y = mean over the kh*kw window, padding counted as zeros (count_include_pad)
 //
 // YAML: {type: maxpool2d | avgpool2d, kernel: k | [kh, kw] (required), stride: kernel,
@@ -32,11 +34,14 @@ class Pool2dLayer : public Layer {
 
  private:
   Pool2dGeometry geometry_for(const Shape& in) const;
+  bool byte_offsets() const { return geom_.kh * geom_.kw <= 256; }
+  void release_winners();
 
   Kind kind_;
   Pool2dGeometry geom_;
   Shape x_shape_;                // cache (training only)
-  std::vector<int32_t> argmax_;  // cache for max: winner index per output, within its plane
+  std::vector<uint8_t> argmax_u8_;  // cache for max: winner offset per output, in its window
+  std::vector<int32_t> argmax_;     // the same as an index in the plane (windows > 256 values)
   bool cached_ = false;
   bool release_argmax_ = false;  // recomputed node: free argmax_ after backward
 };

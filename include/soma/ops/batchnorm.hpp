@@ -9,8 +9,13 @@
 //             grad_x = gamma * inv_std / n * (n * grad_y - sum grad_y - x_hat * sum grad_y x_hat)
 //   backward (eval statistics, a fixed affine map): grad_x = gamma * inv_std_running * grad_y
 // gamma/beta may be null (affine: false): gamma = 1, beta = 0.
-// Channel sums are in double in 8 fixed lanes (vectorized; thread-count invariant); channels run
-// in parallel, the normalising pass over (image, channel) planes.
+// Channel sums are in double in 32 fixed lanes (four AVX-512 add chains), over chunks of whole
+// images of a fixed size (a function of the shape), added in chunk order: thread-count
+// invariant, and every work item streams one contiguous block. Training statistics (planes of
+// S >= 32) take one read pass: sums of d = x - x_c0 and d^2 with x_c0 the channel's first value,
+// mean = x_c0 + E[d], var = E[d^2] - E[d]^2 (the shift keeps the cancellation at the scale of
+// the spread). Smaller planes use two passes over channels in image order. The normalising and
+// grad_x passes run over images in parallel.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,13 @@
 //         count_include_pad = true); grad_x gets grad_y / (kh*kw) in every window position
 // Adaptive average (PyTorch's bins): output cell (i, j) averages rows
 //   [floor(i*H/oh), ceil((i+1)*H/oh)) and columns [floor(j*W/ow), ceil((j+1)*W/ow)).
+// Max pooling records its winners for backward in one of two forms: the index inside the plane
+// (int32, any window), or the offset inside the window, (r - r0) * kw + (c - c0) with (r0, c0)
+// the window's top-left corner counting padding (uint8, kh * kw <= 256: 4x less memory, what
+// the maxpool2d layer keeps). For 2x2 windows of stride 2 without padding both directions are
+// single passes: the forward reads each input once and writes y and the winners; the backward
+// from offsets writes every element of grad_x exactly once (winner 0 + grad_y, others 0, no
+// separate zero fill).
 // Planes run in parallel; each plane is serial, so results do not depend on the thread count.
 #pragma once
 
@@ -27,8 +34,14 @@ struct Pool2dGeometry {
 // argmax (may be null) receives, per output, the index of the winner inside its plane.
 void maxpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y,
                        int32_t* argmax);
-// grad_x is overwritten.
+// argmax (may be null) receives, per output, the winner's offset inside its window
+// (needs g.kh * g.kw <= 256).
+void maxpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y,
+                       uint8_t* argmax);
+// grad_x is overwritten (from either form of the winners).
 void maxpool2d_backward(const float* grad_y, const int32_t* argmax, int64_t planes,
+                        const Pool2dGeometry& g, float* grad_x);
+void maxpool2d_backward(const float* grad_y, const uint8_t* argmax, int64_t planes,
                         const Pool2dGeometry& g, float* grad_x);
 
 void avgpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y);
