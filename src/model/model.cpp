@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "soma/core/error.hpp"
+#include "soma/layers/batchnorm.hpp"
+#include "soma/layers/neurons/neuron_layer.hpp"
 #include "soma/metrics/energy.hpp"
 #include "soma/metrics/firing_rate.hpp"
 
@@ -62,6 +64,14 @@ Model::Model(Shape input_shape, std::vector<Node> nodes, std::unique_ptr<ParamSt
     bool d = !nodes_[i].layer->param_specs().empty();
     for (int j : nodes_[i].inputs) d = d || (j >= 0 && depends_on_params_[j]);
     depends_on_params_[i] = d;
+  }
+  norm_into_neuron_.assign(nodes_.size(), false);
+  for (size_t i = 0; i + 1 < nodes_.size(); ++i) {
+    const auto* bn = dynamic_cast<const BatchNormLayer*>(nodes_[i].layer.get());
+    const Node& next = nodes_[i + 1];
+    norm_into_neuron_[i] = bn && nodes_[i].consumers == 1 &&
+                           next.inputs == std::vector<int>{static_cast<int>(i)} &&
+                           dynamic_cast<const NeuronLayer*>(next.layer.get()) != nullptr;
   }
 }
 
@@ -201,10 +211,27 @@ Tensor Model::forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>*
     if (kept_uses_[input_slot()] > 0) kept_[input_slot()] = x;
   }
 
+  // Norm -> neuron pairs run as one pass in plain inference (nothing kept for a backward, no
+  // stats, no recorded states).
+  const bool fuse_norms =
+      !ctx.training() && !ctx.keep_for_backward && !ctx.record_state && stats == nullptr;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     Node& node = nodes_[i];
     std::vector<Tensor> in;
     for (int j : node.inputs) in.push_back(j < 0 ? x : outputs[j]);
+    if (fuse_norms && norm_into_neuron_[i] &&
+        !static_cast<const BatchNormLayer&>(*node.layer).folded()) {
+      const auto& bn = static_cast<const BatchNormLayer&>(*node.layer);
+      std::vector<float> scale, shift;
+      bn.eval_affine(scale, shift);
+      auto& neuron = static_cast<NeuronLayer&>(*nodes_[i + 1].layer);
+      Tensor y = neuron.forward_eval_affine(in[0], scale, shift);
+      for (int j : node.inputs)
+        if (j >= 0 && --pending[j] == 0) outputs[j] = Tensor();
+      ++i;  // the neuron node: its only input was the norm's output, never materialised
+      outputs[i] = std::move(y);
+      continue;
+    }
     Tensor y;
     {
       // A recomputed node keeps nothing now; the model keeps its run's inputs instead.

@@ -123,6 +123,10 @@ void scan_forward_fused(const NeuronScanParams& p, const ScanShape& shape, const
       const float* xt = x + t * E + off;
       float* yt = y + t * E + off;
       float* ht = h ? h + t * E + off : nullptr;
+      // As in the replay of the backward: fetch the next step's input run (E floats away)
+      // while this one computes; without it the loop waits on each run's first lines.
+      if (t + 1 < T)
+        for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(xt + E + i);
       if (hard)
         fused_forward_step<kAnalog, true>(n, a, b, c, th, vr, shift, v, xt, yt, ht);
       else

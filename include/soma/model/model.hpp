@@ -106,6 +106,11 @@ class Model {
   // ctx.model_input_grad, backward skips the nodes where this is false and tells a node with
   // parameters whose inputs are all such nodes (or the model input) not to compute dL/dinput.
   std::vector<bool> depends_on_params_;
+  // Per node: a batchnorm (or tdbn) whose only consumer is the next node, a neuron layer. In an
+  // eval forward that keeps nothing for backward (infer_step, the evaluator), without stats or
+  // state recording, the pair runs as one pass unless the norm has been folded
+  // (NeuronLayer::forward_eval_affine): the normalised tensor is never written.
+  std::vector<bool> norm_into_neuron_;
 };
 
 }  // namespace soma

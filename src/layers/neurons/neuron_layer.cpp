@@ -58,6 +58,29 @@ Tensor NeuronLayer::forward(const Tensor& x, RunContext& ctx) {
   return y;
 }
 
+Tensor NeuronLayer::forward_eval_affine(const Tensor& x, const std::vector<float>& scale,
+                                        const std::vector<float>& shift) {
+  ScanShape s = scan_shape(x);
+  const int64_t C = static_cast<int64_t>(scale.size());
+  SOMA_ASSERT(in_.rank() >= 1 && in_[0] == C && shift.size() == scale.size(), type(), " '",
+              name(), "': ", C, " affine channels for input ", in_.str());
+  update_coeffs();
+  cache_ = {};
+  trace_ = {};
+  std::vector<float> a(C), b(C), c(C);
+  for (int64_t ch = 0; ch < C; ++ch) {
+    const int64_t k = channels_ == 1 ? 0 : ch;
+    a[ch] = a_[k];
+    b[ch] = b_[k] * scale[ch];
+    c[ch] = c_[k] + b_[k] * shift[ch];
+  }
+  s.C = C;
+  s.S = in_.numel() / C;
+  Tensor y = Tensor::empty(x.shape());
+  neuron_scan_forward(scan_, s, {a.data(), b.data(), c.data()}, x.data(), y.data(), nullptr);
+  return y;
+}
+
 Tensor NeuronLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   const Tensor& kept = cache_.h.defined() ? cache_.h : cache_.x;
   SOMA_ASSERT(kept.defined(), "backward of '", name(), "' without a training forward");

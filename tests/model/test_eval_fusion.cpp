@@ -1,0 +1,86 @@
+// Inference fusion of norm -> neuron (Model::forward in eval without keep_for_backward): the
+// same outputs as running the norm and then the neuron, up to float rounding, for batchnorm and
+// tdbn into LIF, PLIF (shared learned decay) and LIAF (analog output).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+#include "soma/core/config_loader.hpp"
+#include "soma/model/model_builder.hpp"
+#include "support/gradcheck.hpp"
+
+using namespace soma;
+
+namespace {
+
+// A few SGD steps so that running statistics, gamma and beta are not at their initial values.
+void train_a_little(Model& m, const Shape& xs) {
+  for (int s = 0; s < 3; ++s) {
+    RunContext ctx;
+    m.reset_state();
+    m.params().zero_grads();
+    const Tensor y = m.forward(testing::random_tensor(xs, 30 + s, -1.f, 2.f), ctx);
+    m.backward(testing::random_tensor(y.shape(), 40 + s), ctx);
+    for (int64_t i = 0; i < m.params().num_params(); ++i)
+      m.params().values()[i] -= 0.1f * m.params().grads()[i];
+  }
+}
+
+Tensor eval_forward(Model& m, const Tensor& x, bool keep) {
+  RunContext ctx;
+  ctx.phase = Phase::kEval;
+  ctx.keep_for_backward = keep;  // keep = true: the pairs run unfused
+  m.reset_state();
+  return m.forward(x, ctx);
+}
+
+}  // namespace
+
+TEST_CASE("eval fusion: norm -> neuron in one pass equals the two layers", "[model][fusion]") {
+  const char* tail = R"(
+  - {name: pool, type: avgpool2d, kernel: 2}
+  - {name: flat, type: flatten}
+  - {name: fc, type: linear, out_features: 4}
+)";
+  for (const std::string body : {
+           "  - {name: bn, type: batchnorm}\n  - {name: n, type: lif, v_threshold: 0.5}\n",
+           "  - {name: bn, type: tdbn, alpha: 1.0}\n  - {name: n, type: plif}\n",
+           "  - {name: bn, type: batchnorm}\n  - {name: n, type: liaf, activation: relu}\n"}) {
+    INFO(body);
+    const std::string yaml = "input: {shape: [2, 8, 8]}\nlayers:\n"
+                             "  - {name: conv, type: conv2d, out_channels: 6, kernel: 3, padding: 1}\n" +
+                             body + tail;
+    auto m = build_model(ConfigNode::parse(yaml, "test.yaml"), 5);
+    const Shape xs{6, 4, 2, 8, 8};
+    train_a_little(*m, xs);
+    const Tensor x = testing::random_tensor(xs, 77, -1.f, 2.f);
+    const Tensor fused = eval_forward(*m, x, false);
+    const Tensor plain = eval_forward(*m, x, true);
+    REQUIRE(fused.shape() == plain.shape());
+    double max_diff = 0.0, scale = 0.0;
+    for (int64_t i = 0; i < plain.numel(); ++i) {
+      max_diff = std::max(max_diff, double(std::fabs(fused[i] - plain[i])));
+      scale = std::max(scale, double(std::fabs(plain[i])));
+    }
+    CHECK(scale > 0.0);                 // the network is not silent
+    CHECK(max_diff <= 1e-5 * scale + 1e-6);  // rounding only (a flipped spike would show)
+  }
+}
+
+TEST_CASE("eval fusion: a norm read by two layers is not fused", "[model][fusion]") {
+  auto m = build_model(ConfigNode::parse(R"(
+input: {shape: [3, 4, 4]}
+layers:
+  - {name: bn, type: batchnorm}
+  - {name: n, type: lif}
+  - {name: skip, type: add, inputs: [n, bn]}
+  - {name: flat, type: flatten}
+)",
+                                         "test.yaml"),
+                       2);
+  const Shape xs{3, 2, 3, 4, 4};
+  train_a_little(*m, xs);
+  const Tensor x = testing::random_tensor(xs, 5, -1.f, 2.f);
+  const Tensor a = eval_forward(*m, x, false), b = eval_forward(*m, x, true);
+  for (int64_t i = 0; i < a.numel(); ++i) REQUIRE(a[i] == b[i]);
+}
