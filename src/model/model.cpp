@@ -5,6 +5,7 @@
 #include "soma/core/error.hpp"
 #include "soma/layers/batchnorm.hpp"
 #include "soma/layers/neurons/neuron_layer.hpp"
+#include "soma/layers/pool2d.hpp"
 #include "soma/metrics/energy.hpp"
 #include "soma/metrics/firing_rate.hpp"
 
@@ -65,13 +66,21 @@ Model::Model(Shape input_shape, std::vector<Node> nodes, std::unique_ptr<ParamSt
     for (int j : nodes_[i].inputs) d = d || (j >= 0 && depends_on_params_[j]);
     depends_on_params_[i] = d;
   }
+  // Inference fusion: node i feeds only node i + 1.
+  auto feeds_only_next = [&](size_t i) {
+    return i + 1 < nodes_.size() && nodes_[i].consumers == 1 &&
+           nodes_[i + 1].inputs == std::vector<int>{static_cast<int>(i)};
+  };
   norm_into_neuron_.assign(nodes_.size(), false);
+  neuron_into_maxpool_.assign(nodes_.size(), false);
   for (size_t i = 0; i + 1 < nodes_.size(); ++i) {
-    const auto* bn = dynamic_cast<const BatchNormLayer*>(nodes_[i].layer.get());
-    const Node& next = nodes_[i + 1];
-    norm_into_neuron_[i] = bn && nodes_[i].consumers == 1 &&
-                           next.inputs == std::vector<int>{static_cast<int>(i)} &&
-                           dynamic_cast<const NeuronLayer*>(next.layer.get()) != nullptr;
+    if (!feeds_only_next(i)) continue;
+    const Layer* next = nodes_[i + 1].layer.get();
+    norm_into_neuron_[i] = dynamic_cast<const BatchNormLayer*>(nodes_[i].layer.get()) &&
+                           dynamic_cast<const NeuronLayer*>(next);
+    const auto* neuron = dynamic_cast<const NeuronLayer*>(nodes_[i].layer.get());
+    const auto* pool = dynamic_cast<const Pool2dLayer*>(next);
+    neuron_into_maxpool_[i] = neuron && pool && pool->is_max_2x2() && neuron->can_fuse_maxpool2x2();
   }
 }
 
@@ -219,16 +228,21 @@ Tensor Model::forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>*
     Node& node = nodes_[i];
     std::vector<Tensor> in;
     for (int j : node.inputs) in.push_back(j < 0 ? x : outputs[j]);
-    if (fuse_norms && norm_into_neuron_[i] &&
-        !static_cast<const BatchNormLayer&>(*node.layer).folded()) {
-      const auto& bn = static_cast<const BatchNormLayer&>(*node.layer);
+    // [norm ->] neuron [-> 2x2 max pool] as one pass; the intermediate outputs are never
+    // materialised (each was read by the next node only).
+    const bool norm = fuse_norms && norm_into_neuron_[i] &&
+                      !static_cast<const BatchNormLayer&>(*node.layer).folded();
+    const size_t ni = norm ? i + 1 : i;  // the neuron node
+    const bool pool = fuse_norms && neuron_into_maxpool_[ni];
+    if (norm || pool) {
       std::vector<float> scale, shift;
-      bn.eval_affine(scale, shift);
-      auto& neuron = static_cast<NeuronLayer&>(*nodes_[i + 1].layer);
-      Tensor y = neuron.forward_eval_affine(in[0], scale, shift);
+      if (norm) static_cast<const BatchNormLayer&>(*node.layer).eval_affine(scale, shift);
+      auto& neuron = static_cast<NeuronLayer&>(*nodes_[ni].layer);
+      Tensor y = neuron.forward_eval_fused(in[0], norm ? &scale : nullptr,
+                                           norm ? &shift : nullptr, pool);
       for (int j : node.inputs)
         if (j >= 0 && --pending[j] == 0) outputs[j] = Tensor();
-      ++i;  // the neuron node: its only input was the norm's output, never materialised
+      i = pool ? ni + 1 : ni;
       outputs[i] = std::move(y);
       continue;
     }

@@ -281,6 +281,58 @@ void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
   }
 }
 
+bool neuron_scan_maxpool2x2_fusable(const NeuronScanParams& p, int64_t height, int64_t width) {
+  return neuron_scan_fused(p) && height >= 2 && width >= 2 && height % 2 == 0 &&
+         width % 2 == 0 && 2 * width <= kScanBlock;
+}
+
+void neuron_scan_forward_maxpool2x2(const NeuronScanParams& p, const ScanShape& shape,
+                                    const ChargeCoeffs& k, int64_t height, int64_t width,
+                                    const float* x, float* y) {
+  check_params(p);
+  SOMA_ASSERT(neuron_scan_maxpool2x2_fusable(p, height, width) && shape.S == height * width,
+              "neuron scan + maxpool: unsupported plane ", height, "x", width);
+  const int64_t T = shape.T, planes = shape.N * shape.C, S = shape.S;
+  const int64_t wo = width / 2, so = S / 4;
+  const int64_t E = planes * S, Eo = planes * so;
+  // Row pairs per block: as many as fit kScanBlock floats.
+  const int64_t pairs = std::min(height / 2, kScanBlock / (2 * width));
+  const int64_t chunks = (height / 2 + pairs - 1) / pairs;
+  const float th = p.v_threshold, vr = p.v_reset, shift = p.activation_shift;
+  const bool hard = p.reset == ResetMode::kHard;
+  const bool analog = p.output == NeuronOutput::kAnalog;
+#pragma omp parallel for schedule(static)
+  for (int64_t item = 0; item < planes * chunks; ++item) {
+    const int64_t plane = item / chunks, ch = plane % shape.C;
+    const int64_t pr0 = (item % chunks) * pairs, pr1 = std::min(height / 2, pr0 + pairs);
+    const int64_t off = plane * S + 2 * pr0 * width, n = 2 * (pr1 - pr0) * width;
+    const float a = k.a[ch], b = k.b[ch], c = k.c[ch];
+    alignas(64) float v[kScanBlock], out[kScanBlock];
+    std::fill(v, v + n, vr);
+    for (int64_t t = 0; t < T; ++t) {
+      const float* xt = x + t * E + off;
+      if (t + 1 < T)
+        for (int64_t i = 0; i < n; i += 16) __builtin_prefetch(xt + E + i);
+      if (hard && analog)
+        fused_forward_step<true, true>(n, a, b, c, th, vr, shift, v, xt, out, nullptr);
+      else if (hard)
+        fused_forward_step<false, true>(n, a, b, c, th, vr, shift, v, xt, out, nullptr);
+      else if (analog)
+        fused_forward_step<true, false>(n, a, b, c, th, vr, shift, v, xt, out, nullptr);
+      else
+        fused_forward_step<false, false>(n, a, b, c, th, vr, shift, v, xt, out, nullptr);
+      float* yt = y + t * Eo + plane * so + pr0 * wo;
+      for (int64_t r = 0; r < pr1 - pr0; ++r) {
+        const float* top = out + 2 * r * width;
+        const float* bottom = top + width;
+        for (int64_t j = 0; j < wo; ++j)
+          yt[r * wo + j] = std::max(std::max(top[2 * j], top[2 * j + 1]),
+                                    std::max(bottom[2 * j], bottom[2 * j + 1]));
+      }
+    }
+  }
+}
+
 void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,
                           const ChargeCoeffs& k, const float* h, const float* grad_y,
                           float* grad_x, const float* x, const ChargeCoeffGrads* coeff_grads) {

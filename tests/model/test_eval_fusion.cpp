@@ -1,6 +1,6 @@
-// Inference fusion of norm -> neuron (Model::forward in eval without keep_for_backward): the
-// same outputs as running the norm and then the neuron, up to float rounding, for batchnorm and
-// tdbn into LIF, PLIF (shared learned decay) and LIAF (analog output).
+// Inference fusion of [norm ->] neuron [-> 2x2 max pool] (Model::forward in eval without
+// keep_for_backward): the same outputs as running the layers one by one, up to float rounding,
+// for batchnorm and tdbn into LIF, IF, PLIF (shared learned decay) and LIAF (analog output).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -36,34 +36,42 @@ Tensor eval_forward(Model& m, const Tensor& x, bool keep) {
 
 }  // namespace
 
-TEST_CASE("eval fusion: norm -> neuron in one pass equals the two layers", "[model][fusion]") {
+TEST_CASE("eval fusion: [norm ->] neuron [-> max pool] in one pass equals the layers",
+          "[model][fusion]") {
   const char* tail = R"(
-  - {name: pool, type: avgpool2d, kernel: 2}
   - {name: flat, type: flatten}
   - {name: fc, type: linear, out_features: 4}
 )";
-  for (const std::string body : {
-           "  - {name: bn, type: batchnorm}\n  - {name: n, type: lif, v_threshold: 0.5}\n",
-           "  - {name: bn, type: tdbn, alpha: 1.0}\n  - {name: n, type: plif}\n",
-           "  - {name: bn, type: batchnorm}\n  - {name: n, type: liaf, activation: relu}\n"}) {
-    INFO(body);
-    const std::string yaml = "input: {shape: [2, 8, 8]}\nlayers:\n"
-                             "  - {name: conv, type: conv2d, out_channels: 6, kernel: 3, padding: 1}\n" +
-                             body + tail;
-    auto m = build_model(ConfigNode::parse(yaml, "test.yaml"), 5);
-    const Shape xs{6, 4, 2, 8, 8};
-    train_a_little(*m, xs);
-    const Tensor x = testing::random_tensor(xs, 77, -1.f, 2.f);
-    const Tensor fused = eval_forward(*m, x, false);
-    const Tensor plain = eval_forward(*m, x, true);
-    REQUIRE(fused.shape() == plain.shape());
-    double max_diff = 0.0, scale = 0.0;
-    for (int64_t i = 0; i < plain.numel(); ++i) {
-      max_diff = std::max(max_diff, double(std::fabs(fused[i] - plain[i])));
-      scale = std::max(scale, double(std::fabs(plain[i])));
+  const std::string avg = "  - {name: pool, type: avgpool2d, kernel: 2}\n";
+  const std::string max = "  - {name: pool, type: maxpool2d, kernel: 2}\n";
+  for (const std::string& body : {
+           "  - {name: bn, type: batchnorm}\n  - {name: n, type: lif, v_threshold: 0.5}\n" + avg,
+           "  - {name: bn, type: tdbn, alpha: 1.0}\n  - {name: n, type: plif}\n" + avg,
+           "  - {name: bn, type: batchnorm}\n  - {name: n, type: liaf, activation: relu}\n" + avg,
+           "  - {name: bn, type: batchnorm}\n  - {name: n, type: lif, v_threshold: 0.5}\n" + max,
+           "  - {name: n, type: liaf, activation: relu}\n" + max,
+           "  - {name: bn, type: tdbn, alpha: 1.0}\n  - {name: n, type: if}\n" + max}) {
+    for (const int64_t size : {8, 6, 7}) {  // 7: odd planes, the pool is not fused
+      INFO(body << "size " << size);
+      const std::string yaml =
+          "input: {shape: [2, " + std::to_string(size) + ", " + std::to_string(size) +
+          "]}\nlayers:\n  - {name: conv, type: conv2d, out_channels: 6, kernel: 3, padding: 1}\n" +
+          body + tail;
+      auto m = build_model(ConfigNode::parse(yaml, "test.yaml"), 5);
+      const Shape xs{6, 4, 2, size, size};
+      train_a_little(*m, xs);
+      const Tensor x = testing::random_tensor(xs, 77, -1.f, 2.f);
+      const Tensor fused = eval_forward(*m, x, false);
+      const Tensor plain = eval_forward(*m, x, true);
+      REQUIRE(fused.shape() == plain.shape());
+      double max_diff = 0.0, scale = 0.0;
+      for (int64_t i = 0; i < plain.numel(); ++i) {
+        max_diff = std::max(max_diff, double(std::fabs(fused[i] - plain[i])));
+        scale = std::max(scale, double(std::fabs(plain[i])));
+      }
+      CHECK(scale > 0.0);                      // the network is not silent
+      CHECK(max_diff <= 1e-5 * scale + 1e-6);  // rounding only (a flipped spike would show)
     }
-    CHECK(scale > 0.0);                 // the network is not silent
-    CHECK(max_diff <= 1e-5 * scale + 1e-6);  // rounding only (a flipped spike would show)
   }
 }
 

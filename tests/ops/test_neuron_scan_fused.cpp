@@ -7,6 +7,7 @@
 #include "soma/core/rng.hpp"
 #include "soma/core/threads.hpp"
 #include "soma/ops/neuron_scan.hpp"
+#include "soma/ops/pool.hpp"
 
 using namespace soma;
 
@@ -127,4 +128,41 @@ TEST_CASE("fused backward from the input equals the backward from h, bit for bit
             set_num_threads(1);
           }
   }
+}
+
+TEST_CASE("neuron scan + 2x2 max pool equals the scan then maxpool2d, bit for bit",
+          "[ops][neuron_scan][fusion]") {
+  // 64-wide planes of 40 rows: 16 row pairs fill a block, so each plane takes two blocks.
+  for (const auto& [H, W] : {std::pair<int64_t, int64_t>{40, 64}, {6, 10}, {2, 2}}) {
+    for (const bool analog : {false, true}) {
+      INFO("plane " << H << "x" << W << " analog " << analog);
+      NeuronScanParams p;
+      p.v_threshold = 0.6f;
+      if (analog) p.output = NeuronOutput::kAnalog;
+      const int64_t T = 5, N = 2, C = 3;
+      ScanShape s{T, N, C, H * W};
+      const int64_t n = T * s.per_step();
+      std::vector<float> x(n), y(n);
+      Rng rng(17);
+      for (auto& v : x) v = rng.uniform(-1.f, 2.f);
+      const std::vector<float> a{0.5f, 0.3f, 0.9f}, b{1.f, 0.7f, 1.2f}, c{0.f, 0.1f, -0.1f};
+      const ChargeCoeffs k{a.data(), b.data(), c.data()};
+      REQUIRE(neuron_scan_maxpool2x2_fusable(p, H, W));
+      neuron_scan_forward(p, s, k, x.data(), y.data(), nullptr);
+      Pool2dGeometry g;
+      g.h = H;
+      g.w = W;
+      g.kh = g.kw = g.sh = g.sw = 2;
+      std::vector<float> want(n / 4), got(n / 4, -1.f);
+      maxpool2d_forward(y.data(), T * N * C, g, want.data(), static_cast<int32_t*>(nullptr));
+      neuron_scan_forward_maxpool2x2(p, s, k, H, W, x.data(), got.data());
+      CHECK(std::memcmp(want.data(), got.data(), want.size() * sizeof(float)) == 0);
+      double ones = 0;
+      for (float v : got) ones += v > 0.f ? 1 : 0;
+      CHECK(ones > 0.05 * double(got.size()));  // not silent
+    }
+  }
+  NeuronScanParams p;
+  CHECK_FALSE(neuron_scan_maxpool2x2_fusable(p, 7, 8));     // odd height
+  CHECK_FALSE(neuron_scan_maxpool2x2_fusable(p, 8, 2048));  // two rows exceed a block
 }

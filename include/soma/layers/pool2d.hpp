@@ -31,6 +31,11 @@ class Pool2dLayer : public Layer {
   Tensor forward(const Tensor& x, RunContext& ctx) override;
   Tensor backward(const Tensor& grad_y, RunContext& ctx) override;
   bool recomputable() const override { return true; }
+  // Max pooling over 2x2 windows with stride 2 and no padding (fusable into a neuron scan).
+  bool is_max_2x2() const {
+    return kind_ == Kind::kMax && geom_.kh == 2 && geom_.kw == 2 && geom_.sh == 2 &&
+           geom_.sw == 2 && geom_.ph == 0 && geom_.pw == 0;
+  }
 
  private:
   Pool2dGeometry geometry_for(const Shape& in) const;

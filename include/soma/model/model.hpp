@@ -15,6 +15,13 @@
 // is re-run forward from those handles with ctx.recomputing = true (keeping, no side effects),
 // then backward continues as usual. Only layers with recomputable() may be marked. Results are
 // bit-identical with and without recompute.
+//
+// Inference fusion: an eval forward that keeps nothing for backward (infer_step, the evaluator),
+// without stats or state recording, runs [batchnorm/tdbn ->] neuron [-> 2x2/2 max pool] chains
+// as one pass (NeuronLayer::forward_eval_fused): the norm's eval map goes into the neuron's
+// charge coefficients and the pool reads the spikes from L1, so neither the normalised tensor
+// nor the full-resolution spikes are written. Outputs equal the layer-by-layer run up to float
+// rounding of the folded affine map.
 #pragma once
 
 #include <functional>
@@ -111,6 +118,9 @@ class Model {
   // state recording, the pair runs as one pass unless the norm has been folded
   // (NeuronLayer::forward_eval_affine): the normalised tensor is never written.
   std::vector<bool> norm_into_neuron_;
+  // Per node: a neuron layer whose only consumer is the next node, a 2x2/2 max pool it can
+  // pool on the fly (NeuronLayer::can_fuse_maxpool2x2); fused under the same conditions.
+  std::vector<bool> neuron_into_maxpool_;
 };
 
 }  // namespace soma

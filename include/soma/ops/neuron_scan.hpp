@@ -90,6 +90,16 @@ void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
 // True for the kinds with a fused single-pass loop (and neuron_scan_backward_from_input).
 bool neuron_scan_fused(const NeuronScanParams& p);
 
+// Inference of neuron -> 2x2 max pooling (stride 2, no padding) in one pass, for the fused
+// kinds: each block of 2-row pairs of one [H, W] plane is scanned into an L1 buffer and pooled
+// from there, so the full-resolution output is never written. shape.S = H * W per channel
+// (shape.C channels, one coefficient each); y [T, N, C, H/2, W/2]. Bit-identical to
+// neuron_scan_forward followed by maxpool2d. Needs neuron_scan_maxpool2x2_fusable.
+bool neuron_scan_maxpool2x2_fusable(const NeuronScanParams& p, int64_t height, int64_t width);
+void neuron_scan_forward_maxpool2x2(const NeuronScanParams& p, const ScanShape& shape,
+                                    const ChargeCoeffs& k, int64_t height, int64_t width,
+                                    const float* x, float* y);
+
 // grad_x [T, E] is overwritten. x and coeff_grads are needed only for coefficient gradients
 // (pass nullptr for both otherwise).
 void neuron_scan_backward(const NeuronScanParams& p, const ScanShape& shape,

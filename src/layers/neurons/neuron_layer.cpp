@@ -58,26 +58,40 @@ Tensor NeuronLayer::forward(const Tensor& x, RunContext& ctx) {
   return y;
 }
 
-Tensor NeuronLayer::forward_eval_affine(const Tensor& x, const std::vector<float>& scale,
-                                        const std::vector<float>& shift) {
+bool NeuronLayer::can_fuse_maxpool2x2() const {
+  return in_.rank() == 3 && neuron_scan_maxpool2x2_fusable(scan_, in_[1], in_[2]);
+}
+
+Tensor NeuronLayer::forward_eval_fused(const Tensor& x, const std::vector<float>* scale,
+                                       const std::vector<float>* shift, bool pool2x2) {
   ScanShape s = scan_shape(x);
-  const int64_t C = static_cast<int64_t>(scale.size());
-  SOMA_ASSERT(in_.rank() >= 1 && in_[0] == C && shift.size() == scale.size(), type(), " '",
-              name(), "': ", C, " affine channels for input ", in_.str());
+  SOMA_ASSERT(!pool2x2 || can_fuse_maxpool2x2(), type(), " '", name(), "': cannot pool ",
+              in_.str());
   update_coeffs();
   cache_ = {};
   trace_ = {};
+  // One coefficient per channel of the input (the norm's channels, the pooled planes).
+  const int64_t C = in_.rank() >= 1 ? in_[0] : 1;
+  SOMA_ASSERT((scale == nullptr) == (shift == nullptr) &&
+                  (!scale || (static_cast<int64_t>(scale->size()) == C && shift->size() == scale->size())),
+              type(), " '", name(), "': affine for ", C, " channels expected");
   std::vector<float> a(C), b(C), c(C);
   for (int64_t ch = 0; ch < C; ++ch) {
     const int64_t k = channels_ == 1 ? 0 : ch;
     a[ch] = a_[k];
-    b[ch] = b_[k] * scale[ch];
-    c[ch] = c_[k] + b_[k] * shift[ch];
+    b[ch] = scale ? b_[k] * (*scale)[ch] : b_[k];
+    c[ch] = shift ? c_[k] + b_[k] * (*shift)[ch] : c_[k];
   }
   s.C = C;
   s.S = in_.numel() / C;
-  Tensor y = Tensor::empty(x.shape());
-  neuron_scan_forward(scan_, s, {a.data(), b.data(), c.data()}, x.data(), y.data(), nullptr);
+  const ChargeCoeffs k{a.data(), b.data(), c.data()};
+  if (!pool2x2) {
+    Tensor y = Tensor::empty(x.shape());
+    neuron_scan_forward(scan_, s, k, x.data(), y.data(), nullptr);
+    return y;
+  }
+  Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), C, in_[1] / 2, in_[2] / 2});
+  neuron_scan_forward_maxpool2x2(scan_, s, k, in_[1], in_[2], x.data(), y.data());
   return y;
 }
 

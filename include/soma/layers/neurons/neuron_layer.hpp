@@ -32,13 +32,16 @@ class NeuronLayer : public Layer {
   void reset_state() override;
   Tensor membrane() const override { return trace_; }
 
-  // Inference of norm -> neuron in one pass (Model::forward pairs them in eval): the norm's eval
-  // map u = scale_ch x + shift_ch goes into the charge, h = a v + (b scale_ch) x +
-  // (c + b shift_ch), so the normalised tensor is never written. scale/shift hold one value per
-  // channel of the per-step input [C, ...]. Equal to norm-then-forward up to float rounding.
-  // Keeps nothing (no training, no state recording).
-  Tensor forward_eval_affine(const Tensor& x, const std::vector<float>& scale,
-                             const std::vector<float>& shift);
+  // Inference of [norm ->] neuron [-> 2x2 max pool] in one pass (Model::forward fuses them in
+  // eval). With scale/shift (one value per channel of the per-step input [C, ...]) the norm's
+  // eval map u = scale_ch x + shift_ch goes into the charge, h = a v + (b scale_ch) x +
+  // (c + b shift_ch), so the normalised tensor is never written (equal to norm-then-neuron up
+  // to float rounding). With pool2x2 the output is max-pooled 2x2/2 on the fly
+  // (ops/neuron_scan.hpp, bit-identical to a separate maxpool2d). Keeps nothing.
+  Tensor forward_eval_fused(const Tensor& x, const std::vector<float>* scale,
+                            const std::vector<float>* shift, bool pool2x2);
+  // True when forward_eval_fused can pool: a fused scan kind on an even [C, H, W] input.
+  bool can_fuse_maxpool2x2() const;
   const NeuronScanParams& scan_params() const { return scan_; }
   // The charge coefficients in use (PLIF: as of the last forward), one per channel.
   const std::vector<float>& coeff_a() const { return a_; }
