@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "soma/core/error.hpp"
 
@@ -70,20 +71,60 @@ void channels_last_to_planar(const float* src, int64_t p_out, int64_t nb, float*
   }
 }
 
-// dst [P, 64] from src [nb, P], zero columns past nb.
-void planar_to_channels_last(const float* src, int64_t p_out, int64_t nb, float* dst) {
+// dst [P, 64] from src [nb, P] (row stride ld), zero columns past nb.
+void planar_to_channels_last(const float* src, int64_t ld, int64_t p_out, int64_t nb, float* dst) {
   for (int64_t p0 = 0; p0 < p_out; p0 += 16) {
     const int64_t lim = std::min<int64_t>(16, p_out - p0);
     for (int64_t q = 0; q < lim; ++q)
       for (int64_t o = nb; o < kBlock; ++o) dst[(p0 + q) * kBlock + o] = 0.f;
     for (int64_t o = 0; o < nb; ++o)
-      for (int64_t q = 0; q < lim; ++q) dst[(p0 + q) * kBlock + o] = src[o * p_out + p0 + q];
+      for (int64_t q = 0; q < lim; ++q) dst[(p0 + q) * kBlock + o] = src[o * ld + p0 + q];
   }
+}
+
+// The plane-wise weight gradient (stride 1, dilation 1) works on grad_y of one image and block
+// stored channels-last with a zero border of kh-1 rows and kw-1 columns on each side:
+// G [Ho + 2(kh-1)][Wo + 2(kw-1)][64]. Input pixel (iy, ix) under tap (a, e) reads output pixel
+// (iy + ph - a, ix + pw - e), at G offset pixel_offset(iy, ix) - (a * Wp + e) * 64.
+bool plane_path(const Conv2dGeometry& g) {
+  if (g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1) return false;
+  const int64_t hp = g.h_out() + 2 * (g.kh - 1), wp = g.w_out() + 2 * (g.kw - 1);
+  return hp * wp * kBlock < (int64_t(1) << 31);
+}
+
+// acc over the entries [k0, k1) of one plane for NE consecutive taps e0.. of one kernel row, then
+// dst[e * e_stride + 0..64) += acc[e] (dst = the partial gradient row of tap (a, e0), channel c).
+template <int NE>
+inline void plane_taps(const float* gbuf, int64_t shift, const int32_t* offset,
+                       const int32_t* pix, const float* val, int64_t k0, int64_t k1, float* dst,
+                       int64_t e_stride) {
+  V16 acc[NE][4] = {};
+  for (int64_t k = k0; k < k1; ++k) {
+    const float* gp = gbuf + (offset[pix[k]] - shift);
+    const float v = val[k];
+    for (int e = 0; e < NE; ++e)
+      for (int q = 0; q < 4; ++q) acc[e][q] += v * at(gp - e * kBlock + 16 * q);
+  }
+  for (int e = 0; e < NE; ++e)
+    for (int q = 0; q < 4; ++q) at(dst + e * e_stride + 16 * q) += acc[e][q];
 }
 
 }  // namespace
 
 bool sparse_conv2d_supported(const Conv2dGeometry& g) { return g.groups == 1; }
+
+bool sparse_conv2d_plane_weight_grad(const Conv2dGeometry& g) { return plane_path(g); }
+
+double sparse_conv2d_forward_max_density(const Conv2dGeometry& g) {
+  return sparse_conv2d_supported(g) && g.c >= kSparseConvMinChannels ? kSparseConvMaxDensity
+                                                                     : -1.0;
+}
+
+double sparse_conv2d_weight_grad_max_density(const Conv2dGeometry& g, int64_t batch) {
+  if (!sparse_conv2d_supported(g)) return -1.0;
+  if (plane_path(g)) return kSparseConvWeightGradMaxDensity;
+  return batch >= kSparseConvWeightGradMinImages ? kSparseConvScatterWeightGradMaxDensity : -1.0;
+}
 
 double sampled_density(const float* x, int64_t batch, int64_t image_size, int64_t samples) {
   if (batch <= 0 || image_size <= 0) return 0.0;
@@ -97,36 +138,53 @@ double sampled_density(const float* x, int64_t batch, int64_t image_size, int64_
 }
 
 SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& g,
-                           double max_density) {
-  SOMA_ASSERT(g.c < (int64_t(1) << 31), "sparse conv2d: too many channels");
+                           double max_density, double planes_max_density) {
+  SOMA_ASSERT(g.c < (int64_t(1) << 31) && g.h * g.w < (int64_t(1) << 31),
+              "sparse conv2d: too many channels or pixels");
   SparsePixels s;
   s.batch = batch;
   s.channels = g.c;
   s.h = g.h;
   s.w = g.w;
-  const int64_t hw = g.h * g.w, rows = batch * hw;
+  const int64_t hw = g.h * g.w, rows = batch * hw, planes = batch * g.c;
   s.start = ScratchArray<int64_t>(rows + 1);
+  s.plane_start = ScratchArray<int64_t>(planes + 1);
   int64_t* start = s.start.data();
+  int64_t* pstart = s.plane_start.data();
   const bool par = s.size() > (1 << 16);
-  // Pass 1: nonzeros per pixel (start[r + 1] = count of row r).
+  // Pass 1: nonzeros per pixel (start[r + 1] = count of row r) and per plane.
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t n = 0; n < batch; ++n) {
     int64_t* cnt = start + 1 + n * hw;
     std::fill(cnt, cnt + hw, int64_t(0));
     for (int64_t c = 0; c < g.c; ++c) {
       const float* plane = x + (n * g.c + c) * hw;
-      for (int64_t p = 0; p < hw; ++p) cnt[p] += plane[p] != 0.f ? 1 : 0;
+      int64_t total = 0;
+      for (int64_t p = 0; p < hw; ++p) {
+        const int64_t nz = plane[p] != 0.f ? 1 : 0;
+        cnt[p] += nz;
+        total += nz;
+      }
+      pstart[1 + n * g.c + c] = total;
     }
   }
   start[0] = 0;
   for (int64_t r = 0; r < rows; ++r) start[r + 1] += start[r];
+  pstart[0] = 0;
+  for (int64_t r = 0; r < planes; ++r) pstart[r + 1] += pstart[r];
   s.nnz = start[rows];
   if (s.density() > max_density) return s;
   s.filled = true;
+  s.planes = s.density() <= planes_max_density;
   s.value = ScratchArray<float>(s.nnz);
   s.channel = ScratchArray<int32_t>(s.nnz);
+  if (s.planes) {
+    s.plane_value = ScratchArray<float>(s.nnz);
+    s.plane_pixel = ScratchArray<int32_t>(s.nnz);
+  }
   // Pass 2: channel planes in order; per 16 pixels a bit mask of the nonzeros, whose set bits
-  // are appended to their pixels' rows (cost ~ nonzeros + pixels / 16, few mispredictions).
+  // are appended to their pixels' rows (cost ~ nonzeros + pixels / 16, few mispredictions) and,
+  // in order, to the plane's list.
 #pragma omp parallel if (par)
   {
     ScratchArray<int64_t> pos(hw);
@@ -135,6 +193,9 @@ SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& 
       std::memcpy(pos.data(), start + n * hw, sizeof(int64_t) * hw);
       float* val = s.value.data();
       int32_t* ch = s.channel.data();
+      float* pval = s.plane_value.data();
+      int32_t* ppix = s.plane_pixel.data();
+      int64_t kp = pstart[n * g.c];
       for (int64_t c = 0; c < g.c; ++c) {
         const float* plane = x + (n * g.c + c) * hw;
         for (int64_t p0 = 0; p0 < hw; p0 += 16) {
@@ -147,6 +208,10 @@ SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& 
             const int64_t k = pos[p]++;
             val[k] = plane[p];
             ch[k] = static_cast<int32_t>(c);
+            if (s.planes) {
+              pval[kp] = plane[p];
+              ppix[kp++] = static_cast<int32_t>(p);
+            }
           }
         }
       }
@@ -213,47 +278,98 @@ void conv2d_backward_weight_sparse(const SparsePixels& x, const Conv2dGeometry& 
   const int64_t* start = x.start.data();
   const int32_t* ch = x.channel.data();
   const float* val = x.value.data();
+  if (x.planes && plane_path(g)) {
+    // Per image and block: grad_y to G (see plane_path), then per plane (c) and kernel row a
+    // the taps' rows of G at the plane's active pixels summed in registers, added once.
+    const int64_t hp = ho + 2 * (g.kh - 1), wp = wo + 2 * (g.kw - 1);
+    std::vector<int32_t> offset(g.h * g.w);  // G offset of input pixel p under tap (0, 0)
+    for (int64_t iy = 0; iy < g.h; ++iy)
+      for (int64_t ix = 0; ix < g.w; ++ix)
+        offset[iy * g.w + ix] =
+            static_cast<int32_t>(((iy + g.ph + g.kh - 1) * wp + ix + g.pw + g.kw - 1) * kBlock);
+    const int64_t* pstart = x.plane_start.data();
+    const int32_t* pix = x.plane_pixel.data();
+    const float* pval = x.plane_value.data();
 #pragma omp parallel if (chunks > 1)
-  {
-    ScratchBuffer gcl(p_out * kBlock);  // grad_y of one image and block, channels-last
+    {
+      ScratchBuffer gbuf(hp * wp * kBlock);
+      std::fill(gbuf.data(), gbuf.data() + hp * wp * kBlock, 0.f);  // the border stays zero
 #pragma omp for schedule(static)
-    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-      float* part = partial.data() + chunk * w_size;
-      std::fill(part, part + w_size, 0.f);
-      for (int64_t n = chunk * batch / chunks; n < (chunk + 1) * batch / chunks; ++n)
-        for (int64_t blk = 0; blk < blocks; ++blk) {
-          const int64_t o0 = blk * kBlock, nb = std::min(kBlock, g.o - o0);
-          const float* gn = grad_y + (n * g.o + o0) * p_out;
-          float* gc = gcl.data();
-          planar_to_channels_last(gn, p_out, nb, gc);
-          float* pb = part + blk * taps * g.c * kBlock;
-          for (int64_t i = 0; i < ho; ++i)
-            for (int64_t j = 0; j < wo; ++j) {
-              const float* gp = gc + (i * wo + j) * kBlock;
-              const V16 gr[4] = {at(gp), at(gp + 16), at(gp + 32), at(gp + 48)};
-              for_taps(g, n, i, j, [&](int64_t t, int64_t r) {
-                float* ptap = pb + t * g.c * kBlock;
-                for (int64_t k = start[r], end = start[r + 1]; k < end; ++k) {
-                  float* w = ptap + int64_t(ch[k]) * kBlock;
-                  const float v = val[k];
-                  for (int q = 0; q < 4; ++q) at(w + 16 * q) += v * gr[q];
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+        float* part = partial.data() + chunk * w_size;
+        std::fill(part, part + w_size, 0.f);
+        for (int64_t n = chunk * batch / chunks; n < (chunk + 1) * batch / chunks; ++n)
+          for (int64_t blk = 0; blk < blocks; ++blk) {
+            const int64_t o0 = blk * kBlock, nb = std::min(kBlock, g.o - o0);
+            const float* gn = grad_y + (n * g.o + o0) * p_out;
+            for (int64_t i = 0; i < ho; ++i)
+              planar_to_channels_last(gn + i * wo, p_out, wo, nb,
+                                      gbuf.data() + ((i + g.kh - 1) * wp + g.kw - 1) * kBlock);
+            float* pb = part + blk * taps * g.c * kBlock;
+            for (int64_t c = 0; c < g.c; ++c) {
+              const int64_t k0 = pstart[n * g.c + c], k1 = pstart[n * g.c + c + 1];
+              if (k0 == k1) continue;
+              for (int64_t a = 0; a < g.kh; ++a)
+                for (int64_t e0 = 0; e0 < g.kw; e0 += 3) {
+                  const int64_t shift = (a * wp + e0) * kBlock;
+                  const float* gb = gbuf.data();
+                  float* dst = pb + ((a * g.kw + e0) * g.c + c) * kBlock;
+                  const int64_t e_stride = g.c * kBlock;
+                  switch (std::min<int64_t>(3, g.kw - e0)) {
+                    case 3: plane_taps<3>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride); break;
+                    case 2: plane_taps<2>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride); break;
+                    default: plane_taps<1>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride);
+                  }
                 }
-              });
             }
-        }
+          }
+      }
+    }
+  } else {
+#pragma omp parallel if (chunks > 1)
+    {
+      ScratchBuffer gcl(p_out * kBlock);  // grad_y of one image and block, channels-last
+#pragma omp for schedule(static)
+      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+        float* part = partial.data() + chunk * w_size;
+        std::fill(part, part + w_size, 0.f);
+        for (int64_t n = chunk * batch / chunks; n < (chunk + 1) * batch / chunks; ++n)
+          for (int64_t blk = 0; blk < blocks; ++blk) {
+            const int64_t o0 = blk * kBlock, nb = std::min(kBlock, g.o - o0);
+            const float* gn = grad_y + (n * g.o + o0) * p_out;
+            float* gc = gcl.data();
+            planar_to_channels_last(gn, p_out, p_out, nb, gc);
+            float* pb = part + blk * taps * g.c * kBlock;
+            for (int64_t i = 0; i < ho; ++i)
+              for (int64_t j = 0; j < wo; ++j) {
+                const float* gp = gc + (i * wo + j) * kBlock;
+                const V16 gr[4] = {at(gp), at(gp + 16), at(gp + 32), at(gp + 48)};
+                for_taps(g, n, i, j, [&](int64_t t, int64_t r) {
+                  float* ptap = pb + t * g.c * kBlock;
+                  for (int64_t k = start[r], end = start[r + 1]; k < end; ++k) {
+                    float* w = ptap + int64_t(ch[k]) * kBlock;
+                    const float v = val[k];
+                    for (int q = 0; q < 4; ++q) at(w + 16 * q) += v * gr[q];
+                  }
+                });
+              }
+          }
+      }
     }
   }
-  // Fixed-order sum of the chunk partials, transposed back to [O, C, kh, kw].
-#pragma omp parallel for schedule(static) if (w_size > (1 << 14))
+  // Fixed-order sum of the chunk partials (into chunk 0's, contiguous rows), then transposed
+  // back to [O, C, kh, kw].
+  float* sum = partial.data();
+#pragma omp parallel for schedule(static) if (w_size > (1 << 16))
+  for (int64_t i0 = 0; i0 < w_size; i0 += kBlock)
+    for (int64_t chunk = 1; chunk < chunks; ++chunk)
+      for (int64_t i = i0; i < i0 + kBlock; ++i) sum[i] += partial[chunk * w_size + i];
+#pragma omp parallel for schedule(static) if (w_size > (1 << 16))
   for (int64_t o = 0; o < g.o; ++o) {
     const int64_t blk = o / kBlock, ob = o % kBlock;
     for (int64_t c = 0; c < g.c; ++c)
-      for (int64_t t = 0; t < taps; ++t) {
-        const int64_t idx = ((blk * taps + t) * g.c + c) * kBlock + ob;
-        float s = 0.f;
-        for (int64_t chunk = 0; chunk < chunks; ++chunk) s += partial[chunk * w_size + idx];
-        grad_weight[(o * g.c + c) * taps + t] += s;
-      }
+      for (int64_t t = 0; t < taps; ++t)
+        grad_weight[(o * g.c + c) * taps + t] += sum[((blk * taps + t) * g.c + c) * kBlock + ob];
   }
 }
 

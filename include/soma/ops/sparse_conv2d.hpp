@@ -33,15 +33,29 @@
 
 namespace soma {
 
-// `auto` thresholds (measured on the benchmark machine, BENCHMARKS.md "Spike-aware
-// convolution"): the forward product is sparse at input density <= kSparseConvMaxDensity for
-// layers with >= kSparseConvMinChannels input channels (with 32 channels the gather's per-tap
-// overhead ate the gain); the weight gradient at density <= kSparseConvWeightGradMaxDensity and
-// batches of >= kSparseConvWeightGradMinImages images (its 8 chunk partials cost a fixed amount).
-inline constexpr double kSparseConvMaxDensity = 0.2;
-inline constexpr int64_t kSparseConvMinChannels = 64;
-inline constexpr double kSparseConvWeightGradMaxDensity = 0.1;
+// `auto` thresholds (measured on the benchmark machine with the 3x3 padding-1 layers of the
+// workloads, thread CPU time at 1 thread: BENCHMARKS.md "Spike-aware convolution", Round 4):
+//   forward: density <= kSparseConvMaxDensity with >= kSparseConvMinChannels input channels
+//     (C = 32 at 14% density: the forward alone about breaks even with the listing, 1.2x without
+//     it, and the listing is shared with the weight gradient; below 32 channels unmeasured);
+//   weight gradient, plane path (stride 1, dilation 1; see conv2d_backward_weight_sparse):
+//     density <= kSparseConvWeightGradMaxDensity, any batch (2.4-3.9x at 14%, 2.2-2.8x at 20%,
+//     1.6x at 30%, for 16 and 160 images);
+//   weight gradient, other geometries (the scatter path): density <= 0.1 and batches of
+//     >= kSparseConvWeightGradMinImages images (its per-pixel scatter wins only there).
+// The weight gradient can only be sparse when the forward was (it reuses its listing).
+inline constexpr double kSparseConvMaxDensity = 0.25;
+inline constexpr int64_t kSparseConvMinChannels = 32;
+inline constexpr double kSparseConvWeightGradMaxDensity = 0.25;
+inline constexpr double kSparseConvScatterWeightGradMaxDensity = 0.1;
 inline constexpr int64_t kSparseConvWeightGradMinImages = 64;
+
+// The density up to which `auto` takes the spike-aware forward for this geometry (< 0: never).
+double sparse_conv2d_forward_max_density(const Conv2dGeometry& g);
+// The density up to which `auto` takes the spike-aware weight gradient (< 0: never).
+double sparse_conv2d_weight_grad_max_density(const Conv2dGeometry& g, int64_t batch);
+// True when the weight gradient of this geometry runs plane by plane (needs planes listed).
+bool sparse_conv2d_plane_weight_grad(const Conv2dGeometry& g);
 
 // The nonzeros of x [B, C, H, W] listed per input pixel r = n*H*W + iy*W + ix (row r of the
 // channels-last view [B*H*W, C]); row r's entries are [start[r], start[r + 1]).
@@ -51,6 +65,13 @@ struct SparsePixels {
   ScratchArray<int32_t> channel;  // their channels, ascending within a row
   ScratchArray<int64_t> start;   // batch*h*w + 1 offsets
   bool filled = false;
+  // The same nonzeros listed per input plane (n, c) (for the weight gradient), when asked for:
+  // plane (n, c)'s entries are [plane_start[n*C + c], plane_start[n*C + c + 1]), pixels
+  // p = iy*W + ix ascending. Image n's entries occupy the same range as in the pixel listing.
+  ScratchArray<float> plane_value;
+  ScratchArray<int32_t> plane_pixel;
+  ScratchArray<int64_t> plane_start;  // batch*channels + 1 offsets
+  bool planes = false;
 
   int64_t size() const { return batch * channels * h * w; }
   double density() const { return size() > 0 ? double(nnz) / double(size()) : 0.0; }
@@ -65,8 +86,9 @@ double sampled_density(const float* x, int64_t batch, int64_t image_size, int64_
 
 // The per-pixel lists of x [B, C, H, W]. The nonzeros are counted first; when their fraction
 // exceeds max_density nothing is listed (filled == false, nnz set) and the caller goes dense.
+// When it is also <= planes_max_density the per-plane lists are filled too (same pass).
 SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& g,
-                           double max_density = 1.0);
+                           double max_density = 1.0, double planes_max_density = 1.0);
 
 // y [B, O, Ho, Wo] = conv(x, W) + b (b may be null), visiting only x's nonzeros. weight is
 // [O, C, kh, kw] as stored by the layer. g.h, g.w must match x's listing.
@@ -74,7 +96,12 @@ void conv2d_forward_sparse(const SparsePixels& x, const Conv2dGeometry& g, const
                            const float* bias, float* y);
 
 // grad_weight [O, C, kh, kw] += the weight gradient for grad_y [B, O, Ho, Wo], visiting only x's
-// nonzeros.
+// nonzeros. Plane path (x.planes and stride 1, dilation 1): per image and block of 64 outputs,
+// grad_y is stored channels-last with a zero border (G), and for each input plane c and kernel
+// row a the G rows of taps (a, 0..kw) at the plane's active pixels are summed in registers
+// (up to 3 taps x 64 outputs at once: a run of 3 adjacent 64-float rows per active pixel), then
+// added once to grad_Wt[a, e, c, :]; no scatter. Other geometries: per output pixel, grad_y's
+// 64-float row is scatter-added into grad_Wt[a, e, c] of every active tapped input.
 void conv2d_backward_weight_sparse(const SparsePixels& x, const Conv2dGeometry& g,
                                    const float* grad_y, float* grad_weight);
 
