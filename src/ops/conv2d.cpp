@@ -98,32 +98,48 @@ ConvTiling conv2d_tiling(const Conv2dGeometry& g, int64_t batch, int64_t tile_by
 
 void im2col_rows(const float* x, const Conv2dGeometry& g, int64_t r0, int64_t r1, float* col,
                  int64_t ldcol) {
-  const int64_t wo = g.w_out();
+  const int64_t wo = g.w_out(), ho = g.h_out();
+  // Rows of a band lie back to back in x as in col (stride 1, output as wide as the input):
+  // one contiguous copy per (c, a, e) and band, then the padding columns zeroed.
+  const bool flat = g.sh == 1 && g.sw == 1 && wo == g.w;
   for (int64_t c = 0; c < g.c; ++c)
-    for (int64_t a = 0; a < g.kh; ++a)
+    for (int64_t a = 0; a < g.kh; ++a) {
+      // Output rows whose tapped input row is inside the image: [ilo, ihi) within [r0, r1).
+      int64_t ilo, ihi;
+      valid_range(a * g.dh - g.ph, g.sh, g.h, ho, ilo, ihi);
+      ilo = std::clamp(ilo, r0, r1);
+      ihi = std::clamp(ihi, ilo, r1);
       for (int64_t e = 0; e < g.kw; ++e) {
         float* row = col + ((c * g.kh + a) * g.kw + e) * ldcol;
         const float* plane = x + c * g.h * g.w;
         const int64_t off_w = e * g.dw - g.pw;
         int64_t jlo, jhi;
         valid_range(off_w, g.sw, g.w, wo, jlo, jhi);
-        for (int64_t i = r0; i < r1; ++i) {
-          float* r = row + (i - r0) * wo;
-          const int64_t ih = i * g.sh - g.ph + a * g.dh;
-          if (ih < 0 || ih >= g.h) {
-            for (int64_t j = 0; j < wo; ++j) r[j] = 0.f;
-            continue;
+        std::fill(row, row + (ilo - r0) * wo, 0.f);
+        std::fill(row + (ihi - r0) * wo, row + (r1 - r0) * wo, 0.f);
+        if (ilo == ihi) continue;
+        const int64_t ih0 = ilo * g.sh - g.ph + a * g.dh;
+        float* dst = row + (ilo - r0) * wo;
+        const float* src = plane + ih0 * g.w + off_w;
+        if (flat) {
+          const int64_t n = (ihi - ilo) * wo, k1 = n - (wo - jhi);
+          if (k1 > jlo) std::memcpy(dst + jlo, src + jlo, sizeof(float) * (k1 - jlo));
+          for (int64_t i = 0; i < ihi - ilo; ++i) {
+            for (int64_t j = 0; j < jlo; ++j) dst[i * wo + j] = 0.f;
+            for (int64_t j = jhi; j < wo; ++j) dst[i * wo + j] = 0.f;
           }
-          const float* src = plane + ih * g.w + off_w;
-          // Plain loops, no library calls: rows of deep layers are 4..16 floats long.
-          for (int64_t j = 0; j < jlo; ++j) r[j] = 0.f;
+          continue;
+        }
+        for (int64_t i = 0; i < ihi - ilo; ++i, dst += wo, src += g.sh * g.w) {
+          for (int64_t j = 0; j < jlo; ++j) dst[j] = 0.f;
           if (g.sw == 1)
-            for (int64_t j = jlo; j < jhi; ++j) r[j] = src[j];
+            for (int64_t j = jlo; j < jhi; ++j) dst[j] = src[j];
           else
-            for (int64_t j = jlo; j < jhi; ++j) r[j] = src[j * g.sw];
-          for (int64_t j = jhi; j < wo; ++j) r[j] = 0.f;
+            for (int64_t j = jlo; j < jhi; ++j) dst[j] = src[j * g.sw];
+          for (int64_t j = jhi; j < wo; ++j) dst[j] = 0.f;
         }
       }
+    }
 }
 
 void col2im_rows_add(const float* col, int64_t ldcol, const Conv2dGeometry& g, int64_t r0,
@@ -149,6 +165,45 @@ void col2im_rows_add(const float* col, int64_t ldcol, const Conv2dGeometry& g, i
         }
       }
 }
+
+namespace {
+
+// col2im_rows_add for a col matrix that may be overwritten (conv2d_backward's scratch): with
+// stride 1 and output as wide as the input, the entries of padding columns are set to zero and
+// each (c, a, e) row is added to x in one contiguous run (x + 0 == x, and x is never -0, so the
+// result is bit-identical to col2im_rows_add).
+void col2im_rows_add_scratch(float* col, int64_t ldcol, const Conv2dGeometry& g, int64_t r0,
+                             int64_t r1, float* x) {
+  const int64_t wo = g.w_out(), ho = g.h_out();
+  if (g.sh != 1 || g.sw != 1 || wo != g.w) {
+    col2im_rows_add(col, ldcol, g, r0, r1, x);
+    return;
+  }
+  for (int64_t c = 0; c < g.c; ++c)
+    for (int64_t a = 0; a < g.kh; ++a) {
+      int64_t ilo, ihi;
+      valid_range(a * g.dh - g.ph, g.sh, g.h, ho, ilo, ihi);
+      ilo = std::clamp(ilo, r0, r1);
+      ihi = std::clamp(ihi, ilo, r1);
+      if (ilo == ihi) continue;
+      const int64_t ih0 = ilo * g.sh - g.ph + a * g.dh;
+      for (int64_t e = 0; e < g.kw; ++e) {
+        float* src = col + ((c * g.kh + a) * g.kw + e) * ldcol + (ilo - r0) * wo;
+        const int64_t off_w = e * g.dw - g.pw;
+        int64_t jlo, jhi;
+        valid_range(off_w, g.sw, g.w, wo, jlo, jhi);
+        for (int64_t i = 0; i < ihi - ilo; ++i) {
+          for (int64_t j = 0; j < jlo; ++j) src[i * wo + j] = 0.f;
+          for (int64_t j = jhi; j < wo; ++j) src[i * wo + j] = 0.f;
+        }
+        float* dst = x + c * g.h * g.w + ih0 * g.w + off_w;
+        const int64_t n = (ihi - ilo) * wo, k1 = n - (wo - jhi);
+        for (int64_t k = jlo; k < k1; ++k) dst[k] += src[k];
+      }
+    }
+}
+
+}  // namespace
 
 void im2col(const float* x, const Conv2dGeometry& g, float* col) {
   im2col_rows(x, g, 0, g.h_out(), col, g.h_out() * g.w_out());
@@ -280,8 +335,8 @@ void conv2d_backward(const float* x, const float* grad_y, int64_t batch,
                  gm + gi * pl.og * ldg, ldg, 0.f, cm + gi * pl.kg * ldcol, ldcol);
           if (!pl.pointwise)
             for (int64_t j = 0; j < tl.images; ++j)
-              col2im_rows_add(cm + j * pl.p, ldcol, pl.g, tl.r0, tl.r1,
-                              grad_x + (tl.n + j) * pl.in_size);
+              col2im_rows_add_scratch(cm + j * pl.p, ldcol, pl.g, tl.r0, tl.r1,
+                                      grad_x + (tl.n + j) * pl.in_size);
         });
       }
     }

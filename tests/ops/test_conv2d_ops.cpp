@@ -1,11 +1,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "soma/core/rng.hpp"
 #include "soma/core/threads.hpp"
 #include "soma/ops/conv2d.hpp"
+#include "soma/ops/gemm.hpp"
 #include "soma/ops/pool.hpp"
 
 using namespace soma;
@@ -156,6 +158,8 @@ TEST_CASE("conv2d tiles (row bands, image groups) give the definition's results"
       geom(3, 9, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),  // padded 3x3
       geom(4, 7, 9, 6, 3, 3, 2, 1, 1, 0, 1, 1, 2),  // stride, groups
       geom(5, 6, 6, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1),  // pointwise
+      geom(2, 7, 6, 3, 5, 5, 1, 1, 2, 2, 1, 1, 1),  // 5x5 "same": flat im2col, 2 pad columns
+      geom(2, 8, 7, 3, 3, 3, 1, 1, 2, 2, 2, 2, 1),  // dilated "same"
   };
   const int64_t batch = 5;
   for (const auto& g : cases) {
@@ -209,4 +213,22 @@ TEST_CASE("conv2d tiles are bit-identical with 1 and 2 threads", "[ops][conv2d][
     CHECK(runs[0] == runs[1]);
   }
   set_num_threads(saved);
+}
+
+TEST_CASE("conv2d input gradient is bit-identical to gemm + col2im_add", "[ops][conv2d]") {
+  // The backward adds its (overwritable) col matrix in contiguous runs with the padding
+  // entries zeroed; the public col2im_add adds row by row. Same sums, same bits.
+  for (const auto& g : {geom(3, 9, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                        geom(2, 7, 6, 3, 5, 5, 1, 1, 2, 2, 1, 1, 1)}) {
+    const int64_t batch = 2, p = g.h_out() * g.w_out(), k = g.k_group();
+    REQUIRE(conv2d_tiling(g, batch).rows == g.h_out());  // one tile per image
+    auto w = rand_vec(g.o * k, 2), gy = rand_vec(batch * g.o * p, 4);
+    std::vector<float> gx(batch * g.c * g.h * g.w), ref(gx.size(), 0.f), col(k * p);
+    conv2d_backward(nullptr, gy.data(), batch, g, w.data(), gx.data(), nullptr, nullptr);
+    for (int64_t n = 0; n < batch; ++n) {
+      gemm(true, false, k, p, g.o, 1.f, w.data(), k, gy.data() + n * g.o * p, p, 0.f, col.data(), p);
+      col2im_add(col.data(), g, ref.data() + n * g.c * g.h * g.w);
+    }
+    CHECK(std::memcmp(gx.data(), ref.data(), sizeof(float) * gx.size()) == 0);
+  }
 }
