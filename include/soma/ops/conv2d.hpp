@@ -70,6 +70,11 @@ void im2col_rows(const float* x, const Conv2dGeometry& g, int64_t r0, int64_t r1
 void col2im_rows_add(const float* col, int64_t ldcol, const Conv2dGeometry& g, int64_t r0,
                      int64_t r1, float* x);
 
+// True when conv2d_forward runs as a direct convolution instead of im2col + gemm: groups 1,
+// stride 1, K = C*kh*kw <= 28 (e.g. event frames C = 2 or RGB C = 3 with 3x3 kernels), output
+// rows >= 16 wide. (The backward keeps im2col + gemm.)
+bool conv2d_direct_applies(const Conv2dGeometry& g);
+
 // bias may be null. tile_bytes: see "Tiling" (tests pass small values to exercise every case).
 void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& g, const float* weight,
                     const float* bias, float* y, int64_t tile_bytes = kConvTileBytes);
