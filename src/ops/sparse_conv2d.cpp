@@ -46,8 +46,8 @@ void transpose_weight(const float* weight, const Conv2dGeometry& g, float* wt) {
       }
 }
 
-// Calls f(tap, r) for the taps (a, e) of output pixel (i, j) that land inside the image, in
-// order, with r the tapped input pixel's row in the listing (image n).
+// Calls f(tap, r, ix) for the taps (a, e) of output pixel (i, j) that land inside the image, in
+// order, with r the tapped input pixel's row in the listing (image n) and ix its column.
 template <typename F>
 inline void for_taps(const Conv2dGeometry& g, int64_t n, int64_t i, int64_t j, F&& f) {
   const int64_t base = n * g.h * g.w;
@@ -57,7 +57,7 @@ inline void for_taps(const Conv2dGeometry& g, int64_t n, int64_t i, int64_t j, F
     for (int64_t e = 0; e < g.kw; ++e) {
       const int64_t ix = j * g.sw - g.pw + e * g.dw;
       if (ix < 0 || ix >= g.w) continue;
-      f(a * g.kw + e, base + iy * g.w + ix);
+      f(a * g.kw + e, base + iy * g.w + ix, ix);
     }
   }
 }
@@ -139,7 +139,7 @@ double sampled_density(const float* x, int64_t batch, int64_t image_size, int64_
 
 SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& g,
                            double max_density, double planes_max_density) {
-  SOMA_ASSERT(g.c < (int64_t(1) << 31) && g.h * g.w < (int64_t(1) << 31),
+  SOMA_ASSERT(g.w * g.c * kBlock < (int64_t(1) << 31) && g.h * g.w < (int64_t(1) << 31),
               "sparse conv2d: too many channels or pixels");
   SparsePixels s;
   s.batch = batch;
@@ -177,7 +177,9 @@ SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& 
   s.filled = true;
   s.planes = s.density() <= planes_max_density;
   s.value = ScratchArray<float>(s.nnz);
-  s.channel = ScratchArray<int32_t>(s.nnz);
+  s.slot = ScratchArray<int32_t>(s.nnz);
+  std::vector<int32_t> slot_base(hw);  // ix * C of pixel p
+  for (int64_t p = 0; p < hw; ++p) slot_base[p] = static_cast<int32_t>(p % g.w * g.c);
   if (s.planes) {
     s.plane_value = ScratchArray<float>(s.nnz);
     s.plane_pixel = ScratchArray<int32_t>(s.nnz);
@@ -192,7 +194,7 @@ SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& 
     for (int64_t n = 0; n < batch; ++n) {
       std::memcpy(pos.data(), start + n * hw, sizeof(int64_t) * hw);
       float* val = s.value.data();
-      int32_t* ch = s.channel.data();
+      int32_t* sl = s.slot.data();
       float* pval = s.plane_value.data();
       int32_t* ppix = s.plane_pixel.data();
       int64_t kp = pstart[n * g.c];
@@ -207,7 +209,7 @@ SparsePixels sparse_pixels(const float* x, int64_t batch, const Conv2dGeometry& 
             m &= m - 1;
             const int64_t k = pos[p]++;
             val[k] = plane[p];
-            ch[k] = static_cast<int32_t>(c);
+            sl[k] = slot_base[p] + static_cast<int32_t>(c);
             if (s.planes) {
               pval[kp] = plane[p];
               ppix[kp++] = static_cast<int32_t>(p);
@@ -229,8 +231,53 @@ void conv2d_forward_sparse(const SparsePixels& x, const Conv2dGeometry& g, const
   ScratchBuffer wt(blocks * taps * g.c * kBlock);
   transpose_weight(weight, g, wt.data());
   const int64_t* start = x.start.data();
-  const int32_t* ch = x.channel.data();
+  const int32_t* sl = x.slot.data();
   const float* val = x.value.data();
+  if (g.dw == 1) {
+    // Kernel row by kernel row (its transposed weights, kw * C * 64 floats, stay in L1/L2): per
+    // output pixel the taps (a, 0..kw) read kw adjacent input pixels, whose entries are one run
+    // of the listing; entry k's weight row is Wt[a, ix - ix0, c] = Wt[a] + (slot[k] - ix0 C) 64.
+    // The channels-last output of the image and block accumulates over the kernel rows.
+#pragma omp parallel
+    {
+      ScratchBuffer acc(p_out * kBlock);
+#pragma omp for schedule(static)
+      for (int64_t n = 0; n < x.batch; ++n)
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          const int64_t o0 = blk * kBlock, nb = std::min(kBlock, g.o - o0);
+          float init[kBlock] = {};
+          if (bias) std::copy(bias + o0, bias + o0 + nb, init);
+          for (int64_t p = 0; p < p_out; ++p)
+            for (int q = 0; q < 4; ++q) at(acc.data() + p * kBlock + 16 * q) = at(init + 16 * q);
+          for (int64_t ka = 0; ka < g.kh; ++ka) {
+            const float* wa = wt.data() + (blk * taps + ka * g.kw) * g.c * kBlock;
+            for (int64_t i = 0; i < ho; ++i) {
+              const int64_t iy = i * g.sh - g.ph + ka * g.dh;
+              if (iy < 0 || iy >= g.h) continue;
+              const int64_t* rs = start + n * g.h * g.w + iy * g.w;
+              for (int64_t j = 0; j < wo; ++j) {
+                const int64_t ix0 = j * g.sw - g.pw;
+                const int64_t lo = std::max<int64_t>(ix0, 0), hi = std::min(ix0 + g.kw, g.w);
+                if (lo >= hi) continue;
+                const int64_t shift = ix0 * g.c;  // slot - shift = e * C + c
+                float* out = acc.data() + (i * wo + j) * kBlock;
+                V16 a[4] = {at(out), at(out + 16), at(out + 32), at(out + 48)}, b[4] = {};
+                int64_t k = rs[lo];
+                const int64_t end = rs[hi];
+                for (; k + 1 < end; k += 2) {
+                  add_row(a, val[k], wa + (sl[k] - shift) * kBlock);
+                  add_row(b, val[k + 1], wa + (sl[k + 1] - shift) * kBlock);
+                }
+                if (k < end) add_row(a, val[k], wa + (sl[k] - shift) * kBlock);
+                for (int q = 0; q < 4; ++q) at(out + 16 * q) = a[q] + b[q];
+              }
+            }
+          }
+          channels_last_to_planar(acc.data(), p_out, nb, y + (n * g.o + o0) * p_out);
+        }
+    }
+    return;
+  }
 #pragma omp parallel
   {
     ScratchBuffer acc(p_out * kBlock);  // channels-last output of one image and block
@@ -246,15 +293,16 @@ void conv2d_forward_sparse(const SparsePixels& x, const Conv2dGeometry& g, const
             // Two accumulator sets (even and odd entries of each row) halve the dependency
             // chains of the adds; they are summed at the end (a fixed order).
             V16 a[4] = {at(init), at(init + 16), at(init + 32), at(init + 48)}, b[4] = {};
-            for_taps(g, n, i, j, [&](int64_t t, int64_t r) {
+            for_taps(g, n, i, j, [&](int64_t t, int64_t r, int64_t ix) {
               const float* wtap = wb + t * g.c * kBlock;
+              const int64_t shift = ix * g.c;  // slot - shift = c
               int64_t k = start[r];
               const int64_t end = start[r + 1];
               for (; k + 1 < end; k += 2) {
-                add_row(a, val[k], wtap + int64_t(ch[k]) * kBlock);
-                add_row(b, val[k + 1], wtap + int64_t(ch[k + 1]) * kBlock);
+                add_row(a, val[k], wtap + (sl[k] - shift) * kBlock);
+                add_row(b, val[k + 1], wtap + (sl[k + 1] - shift) * kBlock);
               }
-              if (k < end) add_row(a, val[k], wtap + int64_t(ch[k]) * kBlock);
+              if (k < end) add_row(a, val[k], wtap + (sl[k] - shift) * kBlock);
             });
             float* out = acc.data() + (i * wo + j) * kBlock;
             for (int q = 0; q < 4; ++q) at(out + 16 * q) = a[q] + b[q];
@@ -276,7 +324,7 @@ void conv2d_backward_weight_sparse(const SparsePixels& x, const Conv2dGeometry& 
   if (chunks <= 0) return;
   ScratchBuffer partial(chunks * w_size);
   const int64_t* start = x.start.data();
-  const int32_t* ch = x.channel.data();
+  const int32_t* sl = x.slot.data();
   const float* val = x.value.data();
   if (x.planes && plane_path(g)) {
     // Per image and block: grad_y to G (see plane_path), then per plane (c) and kernel row a
@@ -344,10 +392,10 @@ void conv2d_backward_weight_sparse(const SparsePixels& x, const Conv2dGeometry& 
               for (int64_t j = 0; j < wo; ++j) {
                 const float* gp = gc + (i * wo + j) * kBlock;
                 const V16 gr[4] = {at(gp), at(gp + 16), at(gp + 32), at(gp + 48)};
-                for_taps(g, n, i, j, [&](int64_t t, int64_t r) {
-                  float* ptap = pb + t * g.c * kBlock;
+                for_taps(g, n, i, j, [&](int64_t t, int64_t r, int64_t ix) {
+                  const int64_t shift = (ix - t) * g.c;  // slot - shift = t C + c
                   for (int64_t k = start[r], end = start[r + 1]; k < end; ++k) {
-                    float* w = ptap + int64_t(ch[k]) * kBlock;
+                    float* w = pb + (sl[k] - shift) * kBlock;
                     const float v = val[k];
                     for (int q = 0; q < 4; ++q) at(w + 16 * q) += v * gr[q];
                   }

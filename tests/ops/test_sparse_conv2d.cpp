@@ -46,10 +46,10 @@ TEST_CASE("sparse pixel listing holds exactly the nonzeros, channels ascending",
   CHECK(s.start[2] == 2);
   CHECK(s.start[3] == 2);
   CHECK(s.start[4] == 3);
-  CHECK(s.channel[0] == 0);
-  CHECK(s.channel[1] == 2);
+  CHECK(s.slot[0] == 0);  // pixel 0 = (0, 0): slot = channel
+  CHECK(s.slot[1] == 2);
   CHECK(s.value[1] == 4.f);
-  CHECK(s.channel[2] == 1);
+  CHECK(s.slot[2] == 1 * 3 + 1);  // pixel 3 = (1, 1): ix * C + c
   CHECK(s.value[2] == 2.5f);
   // Per plane: channel 0 has pixel 0, channel 1 pixel 3 (2.5), channel 2 pixel 0 (4).
   REQUIRE(s.planes);

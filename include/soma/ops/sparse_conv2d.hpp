@@ -11,7 +11,18 @@
 //     y[n, o0.., i, j] = b[o0..] + sum_{a, e in order; (iy, ix) = (i sh - ph + a dh, j sw - pw + e dw)
 //                                     inside the image; c active at (n, iy, ix), ascending}
 //                                  x[n, c, iy, ix] * Wt[a, e, c, 0..64)
-//   weight gradient (a scatter-add of grad_y's channels-last rows into a transposed gradient):
+//     With dilation 1 (dw == 1) the loop runs kernel row by kernel row (a outer, so that
+//     Wt[a], kw*C*64 floats, stays in cache) over a channels-last accumulator of the image: the
+//     taps (a, 0..kw) of an output pixel read kw adjacent input pixels, whose entries are one
+//     contiguous run of the listing (the entries store slot = ix*C + c, so the weight row of an
+//     entry is Wt[a] + (slot - ix0*C)*64, ix0 = the run's first tapped column): one loop per
+//     kernel row instead of one per tap.
+//   weight gradient, plane path (stride 1, dilation 1; the input also listed per plane (n, c)):
+//     per image and block, grad_y is stored channels-last with a zero border (G); then
+//       grad_Wt[a, e, c, 0..64) += sum_{p active in plane (n, c)} x[n, c, p] * G[pixel p - (a, e)]
+//     summed in registers for 3 taps e at a time (3 adjacent G rows per active pixel) and added
+//     once per plane: no scatter, no per-output-pixel loops;
+//   weight gradient, other geometries (a scatter-add of grad_y's channels-last rows):
 //     grad_Wt[a, e, c, 0..64) += sum_{n, i, j in order; a, e; c active at the tapped input pixel}
 //                                  x[n, c, iy, ix] * grad_y[n, o0.., i, j]
 // For binary spikes every term is a weight row (or a grad_y row) added: a gather and adds.
@@ -62,7 +73,8 @@ bool sparse_conv2d_plane_weight_grad(const Conv2dGeometry& g);
 struct SparsePixels {
   int64_t batch = 0, channels = 0, h = 0, w = 0, nnz = 0;
   ScratchArray<float> value;     // nnz values, row by row
-  ScratchArray<int32_t> channel;  // their channels, ascending within a row
+  ScratchArray<int32_t> slot;    // ix*C + c (their column in the row [W*C] of the channels-last
+                                 // input image), c ascending within a pixel
   ScratchArray<int64_t> start;   // batch*h*w + 1 offsets
   bool filled = false;
   // The same nonzeros listed per input plane (n, c) (for the weight gradient), when asked for:
