@@ -66,18 +66,23 @@ Tensor Conv2dLayer::forward(const Tensor& x, RunContext& ctx) {
   last_sparse_ = false;
   const bool always = sparse_mode_ == SparseMode::kAlways;
   // auto: a few sampled images first, so dense inputs cost no full counting pass.
-  if (sparse_conv2d_supported(g) &&
-      (always || (sparse_mode_ == SparseMode::kAuto && g.c >= kSparseConvMinChannels &&
-                  sampled_density(x.data(), batch, x.numel() / std::max<int64_t>(batch, 1)) <=
-                      1.5 * kSparseConvMaxDensity))) {
-    SparsePixels px = sparse_pixels(x.data(), batch, g, always ? 1.0 : kSparseConvMaxDensity);
+  const double fwd_max = always ? 1.0
+                         : sparse_mode_ == SparseMode::kAuto ? sparse_conv2d_forward_max_density(g)
+                                                             : -1.0;
+  if (sparse_conv2d_supported(g) && fwd_max >= 0.0 &&
+      (always || sampled_density(x.data(), batch, x.numel() / std::max<int64_t>(batch, 1)) <=
+                     1.5 * fwd_max)) {
+    // The weight gradient needs x: through its nonzeros when they are few enough (grad_x does
+    // not use x), else densely. Plane lists are built in the same pass when it will use them.
+    const double grad_max = !ctx.keep() ? -1.0
+                            : always    ? 1.0
+                                        : sparse_conv2d_weight_grad_max_density(g, batch);
+    SparsePixels px = sparse_pixels(x.data(), batch, g, fwd_max,
+                                    sparse_conv2d_plane_weight_grad(g) ? grad_max : -1.0);
     if (px.filled) {
       conv2d_forward_sparse(px, g, weight_.data(), b, y.data());
       last_sparse_ = true;
-      // The weight gradient needs x: through its nonzeros when they are few enough (grad_x
-      // does not use x), else densely.
-      const bool sparse_grad = always || (px.density() <= kSparseConvWeightGradMaxDensity &&
-                                          batch >= kSparseConvWeightGradMinImages);
+      const bool sparse_grad = px.density() <= grad_max;
       if (ctx.keep() && sparse_grad) x_pixels_ = std::move(px);
       if (ctx.keep() && !sparse_grad) x_ = x;
       return y;

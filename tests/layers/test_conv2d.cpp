@@ -103,13 +103,12 @@ Tensor spike_tensor(const Shape& shape, double density, uint64_t seed) {
 }  // namespace
 
 TEST_CASE("conv2d picks the spike-aware path by density; both paths agree", "[layers][conv2d][sparse]") {
-  // Spikes at density 0.05 (auto: sparse forward and weight gradient), between the two
-  // thresholds (sparse forward, dense weight gradient) and 0.6 (dense); analog sparse values;
-  // `always` and `never` force one path. 64 input channels and 64 images: auto's minimums.
-  const double between = 0.5 * (kSparseConvMaxDensity + kSparseConvWeightGradMaxDensity);
+  // Spikes at density 0.05 and 0.15 (auto: sparse forward and weight gradient, plane path) and
+  // 0.6 (dense); analog sparse values; `always` and `never` force one path. auto's minimum of
+  // input channels.
   const Shape per_step{kSparseConvMinChannels, 6, 5};
-  const int64_t t = 8, n = kSparseConvWeightGradMinImages / 8;
-  for (const double nominal : {0.05, between, 0.6, -0.05}) {
+  const int64_t t = 8, n = 2;
+  for (const double nominal : {0.05, 0.15, 0.6, -0.05}) {
     Tensor x = spike_tensor(per_step.prepend({t, n}), std::fabs(nominal), 31);
     if (nominal < 0)  // analog values at density ~0.05
       for (int64_t i = 0; i < x.numel(); ++i) x[i] *= float(i % 7) - 3.5f;
@@ -147,11 +146,11 @@ TEST_CASE("conv2d picks the spike-aware path by density; both paths agree", "[la
       CHECK(max_abs_diff(r->gb, dense.gb) == 0.f);
     }
   }
-  // auto stays dense below 64 input channels, whatever the density.
-  auto narrow = build_layer("{type: conv2d, out_channels: 8, kernel: 3, padding: 1}", {Shape{32, 6, 5}});
+  // auto stays dense below kSparseConvMinChannels input channels, whatever the density.
+  auto narrow = build_layer("{type: conv2d, out_channels: 8, kernel: 3, padding: 1}", {Shape{16, 6, 5}});
   bind_for_test(*narrow);
   RunContext ctx;
-  narrow->forward(spike_tensor(Shape{2, 2, 32, 6, 5}, 0.02, 33), ctx);
+  narrow->forward(spike_tensor(Shape{2, 2, 16, 6, 5}, 0.02, 33), ctx);
   CHECK_FALSE(static_cast<Conv2dLayer&>(*narrow).last_forward_sparse());
   CHECK_THROWS_AS(build_layer("{type: conv2d, out_channels: 3, kernel: 3, sparse: maybe}", {Shape{2, 5, 5}}),
                   ConfigError);

@@ -46,11 +46,23 @@ TEST_CASE("sparse pixel listing holds exactly the nonzeros, channels ascending",
   CHECK(s.start[2] == 2);
   CHECK(s.start[3] == 2);
   CHECK(s.start[4] == 3);
-  CHECK(s.channel[0] == 0);
-  CHECK(s.channel[1] == 2);
+  CHECK(s.slot[0] == 0);  // pixel 0 = (0, 0): slot = channel
+  CHECK(s.slot[1] == 2);
   CHECK(s.value[1] == 4.f);
-  CHECK(s.channel[2] == 1);
+  CHECK(s.slot[2] == 1 * 3 + 1);  // pixel 3 = (1, 1): ix * C + c
   CHECK(s.value[2] == 2.5f);
+  // Per plane: channel 0 has pixel 0, channel 1 pixel 3 (2.5), channel 2 pixel 0 (4).
+  REQUIRE(s.planes);
+  CHECK(s.plane_start[0] == 0);
+  CHECK(s.plane_start[1] == 1);
+  CHECK(s.plane_start[2] == 2);
+  CHECK(s.plane_start[3] == 3);
+  CHECK(s.plane_pixel[0] == 0);
+  CHECK(s.plane_pixel[1] == 3);
+  CHECK(s.plane_value[1] == 2.5f);
+  CHECK(s.plane_pixel[2] == 0);
+  CHECK(s.plane_value[2] == 4.f);
+  CHECK_FALSE(sparse_pixels(x.data(), 1, g, 1.0, 0.2).planes);  // planes only up to 0.2
   SparsePixels skipped = sparse_pixels(x.data(), 1, g, 0.2);
   CHECK_FALSE(skipped.filled);
   CHECK(skipped.nnz == 3);
@@ -84,11 +96,16 @@ TEST_CASE("spike-aware conv2d equals the dense products", "[ops][sparse][conv2d]
         Tensor gw = values(w.numel(), 15), gws = gw.clone();  // both accumulate onto one start
         conv2d_backward(x.data(), gy.data(), batch, g, w.data(), nullptr, gw.data(), nullptr);
         conv2d_backward_weight_sparse(s, g, gy.data(), gws.data());
+        // Without plane lists the stride-1 geometries take the scatter path: the same sums.
+        Tensor gwp = values(w.numel(), 15);
+        conv2d_backward_weight_sparse(sparse_pixels(x.data(), batch, g, 1.0, -1.0), g, gy.data(),
+                                      gwp.data());
         const float k = float(g.c * g.kh * g.kw);
         INFO("c=" << g.c << " o=" << g.o << " k=" << g.kh << " s=" << g.sh << " p=" << g.ph
                   << " d=" << g.dh << " density=" << density << " binary=" << binary);
         CHECK(max_abs_diff(y, ys) < 1e-5f * std::sqrt(k) * 2.f);
         CHECK(max_abs_diff(gw, gws) < 1e-5f * std::sqrt(float(batch * g.h_out() * g.w_out())) * 2.f);
+        CHECK(max_abs_diff(gw, gwp) < 1e-5f * std::sqrt(float(batch * g.h_out() * g.w_out())) * 2.f);
         if (density == 0.0) CHECK(max_abs_diff(y, ys) == 0.f);  // only the bias: exact
       }
 }

@@ -13,10 +13,11 @@
 // (stride, padding, dilation: an int or [h, w]; C and O must be divisible by groups)
 // sparse (spike-aware products, ops/sparse_conv2d.hpp; groups == 1 only, else always dense):
 // auto = estimate the input's density every forward (a few sampled images, then the exact
-// count while listing the nonzeros); with >= 64 input channels and density <= 0.2 the forward
-// product, and with density <= 0.1 and >= 64 images (T*N) also the weight gradient, visit only
-// the input's nonzeros (binary spikes: gathers and adds of weight rows; the thresholds are the
-// kSparseConv* constants); the input gradient stays dense.
+// count while listing the nonzeros); with >= 32 input channels and density <= 0.25 the forward
+// product visits only the input's nonzeros (binary spikes: gathers and adds of weight rows), and
+// in training so does the weight gradient (stride 1, dilation 1: at density <= 0.25, any batch;
+// other geometries: <= 0.1 with >= 64 images T*N); the thresholds are the kSparseConv*
+// constants. The input gradient stays dense.
 // always / never force one path for both. Results equal the dense path up to float summation
 // order.
 #pragma once

@@ -11,7 +11,14 @@
 //   y_g [O/g, Ho*Wo] = W_g [O/g, K] * col_g [K, Ho*Wo],   K = C/g*kh*kw
 // (measured ~7x faster than pixels-on-rows, /work/shared/bench/ceiling/eigen_ceiling.cpp).
 // col rows are ordered (c, a, e), matching the weight layout. 1x1 kernels with stride 1 and no
-// padding skip im2col (col = x).
+// padding skip im2col (col = x). With stride 1 and Wo == W ("same" width) the rows of a band lie
+// back to back in x as in col: im2col is one memcpy per (c, a, e) and band plus zeroed padding
+// columns, and the backward's col2im adds each (c, a, e) row as one contiguous run (its padding
+// entries zeroed first in the scratch col; bit-identical to the row-by-row col2im_rows_add).
+// Direct forward (conv2d_direct_applies: groups 1, stride 1, K = C*kh*kw <= 28, Wo >= 16, e.g.
+// 2-channel event frames): no im2col, per image a zero-padded copy and 4 output channels x 64
+// pixels of accumulators per step over the K taps (measured 1.5x faster than im2col + gemm for
+// K = 18 on 64x64 images; the backward keeps im2col + gemm).
 // Tiling (conv2d_tiling): the col matrix is built per tile of about tile_bytes (512 KiB), so it
 // is still in L2 when the gemm reads it: a tile is a band of output rows of one image when one
 // image's col matrix is larger, else several whole images side by side ([K, images*P]; the
@@ -69,6 +76,11 @@ void im2col_rows(const float* x, const Conv2dGeometry& g, int64_t r0, int64_t r1
                  int64_t ldcol);
 void col2im_rows_add(const float* col, int64_t ldcol, const Conv2dGeometry& g, int64_t r0,
                      int64_t r1, float* x);
+
+// True when conv2d_forward runs as a direct convolution instead of im2col + gemm: groups 1,
+// stride 1, K = C*kh*kw <= 28 (e.g. event frames C = 2 or RGB C = 3 with 3x3 kernels), output
+// rows >= 16 wide. (The backward keeps im2col + gemm.)
+bool conv2d_direct_applies(const Conv2dGeometry& g);
 
 // bias may be null. tile_bytes: see "Tiling" (tests pass small values to exercise every case).
 void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& g, const float* weight,
