@@ -73,6 +73,7 @@ Model::Model(Shape input_shape, std::vector<Node> nodes, std::unique_ptr<ParamSt
   };
   norm_into_neuron_.assign(nodes_.size(), false);
   neuron_into_maxpool_.assign(nodes_.size(), false);
+  pooled_in_training_.assign(nodes_.size(), false);
   for (size_t i = 0; i + 1 < nodes_.size(); ++i) {
     if (!feeds_only_next(i)) continue;
     const Layer* next = nodes_[i + 1].layer.get();
@@ -220,6 +221,11 @@ Tensor Model::forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>*
     if (kept_uses_[input_slot()] > 0) kept_[input_slot()] = x;
   }
 
+  // Training: neuron -> 2x2 max pool pairs run as one step (not with recompute runs, stats or
+  // state recording); backward() then runs the pair's backward as one step too.
+  const bool fuse_pools = ctx.training() && ctx.keep_for_backward && !ctx.recomputing &&
+                          !checkpointed_ && !ctx.record_state && stats == nullptr;
+  std::fill(pooled_in_training_.begin(), pooled_in_training_.end(), false);
   // Norm -> neuron pairs run as one pass in plain inference (nothing kept for a backward, no
   // stats, no recorded states).
   const bool fuse_norms =
@@ -228,6 +234,15 @@ Tensor Model::forward(const Tensor& x, RunContext& ctx, std::vector<LayerStats>*
     Node& node = nodes_[i];
     std::vector<Tensor> in;
     for (int j : node.inputs) in.push_back(j < 0 ? x : outputs[j]);
+    if (fuse_pools && neuron_into_maxpool_[i] &&
+        static_cast<NeuronLayer&>(*node.layer).can_fuse_maxpool2x2_training()) {
+      Tensor y = static_cast<NeuronLayer&>(*node.layer).forward_train_pooled(in[0]);
+      for (int j : node.inputs)
+        if (j >= 0 && --pending[j] == 0) outputs[j] = Tensor();
+      pooled_in_training_[i] = true;
+      outputs[++i] = std::move(y);
+      continue;
+    }
     // [norm ->] neuron [-> 2x2 max pool] as one pass; the intermediate outputs are never
     // materialised (each was read by the next node only).
     const bool norm = fuse_norms && norm_into_neuron_[i] &&
@@ -309,6 +324,21 @@ Tensor Model::backward(const Tensor& grad_y, RunContext& ctx,
     for (int j : node.inputs) input_grad = input_grad || (j >= 0 && depends_on_params_[j]);
     // A node whose output reaches no loss (dead branch) gets a zero gradient; a node with no
     // parameter at or before it has nothing to compute (unless dL/dx was asked for).
+    if (i > 0 && pooled_in_training_[i - 1]) {
+      // The pool of a fused neuron -> pool pair: both backwards as one step.
+      Node& neuron = nodes_[i - 1];
+      if (g.defined() && (ctx.model_input_grad || depends_on_params_[i])) {
+        Tensor gx = static_cast<NeuronLayer&>(*neuron.layer).backward_pooled(g);
+        bool input_grad = ctx.model_input_grad;
+        for (int j : neuron.inputs) input_grad = input_grad || (j >= 0 && depends_on_params_[j]);
+        if (input_grad) accumulate(neuron.inputs[0], std::move(gx));
+      }
+      pooled_in_training_[i - 1] = false;
+      if (on_node_done) on_node_done(static_cast<size_t>(i));
+      --i;
+      if (on_node_done) on_node_done(static_cast<size_t>(i));
+      continue;
+    }
     if (g.defined() && (ctx.model_input_grad || depends_on_params_[i])) {
       ctx.need_input_grad = input_grad;
       if (auto* merge = dynamic_cast<MergeLayer*>(node.layer.get())) {

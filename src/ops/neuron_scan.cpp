@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "soma/core/error.hpp"
+#include "soma/ops/pool.hpp"
 #include "soma/tensor/allocator.hpp"
 
 namespace soma {
@@ -161,12 +162,31 @@ inline void fused_backward_step(int64_t n, float a, float b, float th, float vr,
 // loop has no control flow and vectorizes. With x given instead of h (h == nullptr), each block
 // first replays its forward into a per-thread [T, kScanBlock] scratch (L2-resident: 128 KiB at
 // T = 16) and runs the backward from there: the forward did not have to write h at all.
+// With `pool` (replay only), grad_y is the gradient of the 2x2/2 max-pooled output and each
+// block is a whole number of row pairs: the full-resolution gradient of a step is rebuilt in an
+// L1 buffer (the winner gets 0 + g, the others 0, as maxpool2d's backward writes them).
+struct PooledGrad {
+  int64_t width = 0;             // W of the [H, W] planes
+  const uint8_t* argmax = nullptr;  // [T, N, C, H/2, W/2] winner offsets 0..3 in the window
+};
+
+// The pooled gradient of full-resolution positions [off, off + n) of one step (a whole number
+// of row pairs) into gy: g at each window's winner, 0 elsewhere.
+inline void unpool_rows(const float* g, const uint8_t* am, int64_t width, int64_t n, float* gy) {
+  const int64_t wo = width / 2;
+  for (int64_t r = 0; r < n / (2 * width); ++r)
+    maxpool2x2_grad_row(g + r * wo, am + r * wo, wo, gy + 2 * r * width, gy + (2 * r + 1) * width);
+}
+
 template <SurrogateKind kKind, bool kHard, bool kResetGrad, bool kAnalog>
 void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
                          const ChargeCoeffs& k, const float* h, const float* x,
-                         const float* grad_y, float* grad_x) {
+                         const float* grad_y, float* grad_x, const PooledGrad* pool = nullptr) {
   const bool replay = h == nullptr;
-  const Blocks bl = make_blocks(shape, replay ? kReplayBlock : kScanBlock);
+  SOMA_ASSERT(!pool || replay, "pooled backward replays from the input");
+  const int64_t block =
+      pool ? (kReplayBlock / (2 * pool->width)) * 2 * pool->width : replay ? kReplayBlock : kScanBlock;
+  const Blocks bl = make_blocks(shape, block);
   const int64_t T = shape.T, E = bl.E;
   const int64_t items = bl.count();
   const float param = p.surrogate.param;
@@ -194,10 +214,17 @@ void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
         }
       }
       std::fill(gv, gv + n, 0.f);
+      alignas(64) float gy_full[kReplayBlock];  // pool only
       for (int64_t t = T - 1; t >= 0; --t) {
         const float* ht = replay ? hb + t * n : h + t * E + off;
+        const float* gyt = grad_y + t * E + off;
+        if (pool) {  // offsets in the pooled step are a quarter of the full ones
+          const int64_t po = t * (E / 4) + off / 4;
+          unpool_rows(grad_y + po, pool->argmax + po, pool->width, n, gy_full);
+          gyt = gy_full;
+        }
         fused_backward_step<kKind, kHard, kResetGrad, kAnalog>(
-            n, a, b, th, vr, shift, param, ht, grad_y + t * E + off, grad_x + t * E + off, gv);
+            n, a, b, th, vr, shift, param, ht, gyt, grad_x + t * E + off, gv);
       }
     }
   }
@@ -206,29 +233,30 @@ void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
 template <SurrogateKind kKind, bool kAnalog>
 void scan_backward_spike_dispatch(const NeuronScanParams& p, const ScanShape& shape,
                                   const ChargeCoeffs& k, const float* h, const float* x,
-                                  const float* grad_y, float* grad_x) {
+                                  const float* grad_y, float* grad_x, const PooledGrad* pool) {
   const bool hard = p.reset == ResetMode::kHard, rg = !p.detach_reset;
   if (hard && rg)
-    scan_backward_spike<kKind, true, true, kAnalog>(p, shape, k, h, x, grad_y, grad_x);
+    scan_backward_spike<kKind, true, true, kAnalog>(p, shape, k, h, x, grad_y, grad_x, pool);
   if (hard && !rg)
-    scan_backward_spike<kKind, true, false, kAnalog>(p, shape, k, h, x, grad_y, grad_x);
+    scan_backward_spike<kKind, true, false, kAnalog>(p, shape, k, h, x, grad_y, grad_x, pool);
   if (!hard && rg)
-    scan_backward_spike<kKind, false, true, kAnalog>(p, shape, k, h, x, grad_y, grad_x);
+    scan_backward_spike<kKind, false, true, kAnalog>(p, shape, k, h, x, grad_y, grad_x, pool);
   if (!hard && !rg)
-    scan_backward_spike<kKind, false, false, kAnalog>(p, shape, k, h, x, grad_y, grad_x);
+    scan_backward_spike<kKind, false, false, kAnalog>(p, shape, k, h, x, grad_y, grad_x, pool);
 }
 
 // Either h (cached membrane) or x (replayed) is non-null.
 void scan_backward_fused(const NeuronScanParams& p, const ScanShape& shape,
                          const ChargeCoeffs& k, const float* h, const float* x,
-                         const float* grad_y, float* grad_x) {
+                         const float* grad_y, float* grad_x, const PooledGrad* pool = nullptr) {
   const bool analog = p.output == NeuronOutput::kAnalog;
   with_surrogate_kind(p.surrogate.kind, [&](auto kind) {
     if (analog)
-      scan_backward_spike_dispatch<decltype(kind)::value, true>(p, shape, k, h, x, grad_y, grad_x);
+      scan_backward_spike_dispatch<decltype(kind)::value, true>(p, shape, k, h, x, grad_y, grad_x,
+                                                                pool);
     else
       scan_backward_spike_dispatch<decltype(kind)::value, false>(p, shape, k, h, x, grad_y,
-                                                                 grad_x);
+                                                                 grad_x, pool);
   });
 }
 
@@ -288,7 +316,7 @@ bool neuron_scan_maxpool2x2_fusable(const NeuronScanParams& p, int64_t height, i
 
 void neuron_scan_forward_maxpool2x2(const NeuronScanParams& p, const ScanShape& shape,
                                     const ChargeCoeffs& k, int64_t height, int64_t width,
-                                    const float* x, float* y) {
+                                    const float* x, float* y, uint8_t* argmax) {
   check_params(p);
   SOMA_ASSERT(neuron_scan_maxpool2x2_fusable(p, height, width) && shape.S == height * width,
               "neuron scan + maxpool: unsupported plane ", height, "x", width);
@@ -322,13 +350,10 @@ void neuron_scan_forward_maxpool2x2(const NeuronScanParams& p, const ScanShape& 
       else
         fused_forward_step<false, false>(n, a, b, c, th, vr, shift, v, xt, out, nullptr);
       float* yt = y + t * Eo + plane * so + pr0 * wo;
-      for (int64_t r = 0; r < pr1 - pr0; ++r) {
-        const float* top = out + 2 * r * width;
-        const float* bottom = top + width;
-        for (int64_t j = 0; j < wo; ++j)
-          yt[r * wo + j] = std::max(std::max(top[2 * j], top[2 * j + 1]),
-                                    std::max(bottom[2 * j], bottom[2 * j + 1]));
-      }
+      uint8_t* at = argmax ? argmax + t * Eo + plane * so + pr0 * wo : nullptr;
+      for (int64_t r = 0; r < pr1 - pr0; ++r)
+        maxpool2x2_row(out + 2 * r * width, out + (2 * r + 1) * width, wo, yt + r * wo,
+                       at ? at + r * wo : nullptr);
     }
   }
 }
@@ -449,6 +474,18 @@ void neuron_scan_backward_from_input(const NeuronScanParams& p, const ScanShape&
   check_params(p);
   SOMA_ASSERT(neuron_scan_fused(p), "backward from the input needs a fused scan kind");
   scan_backward_fused(p, shape, k, nullptr, x, grad_y, grad_x);
+}
+
+void neuron_scan_backward_maxpool2x2_from_input(const NeuronScanParams& p, const ScanShape& shape,
+                                                const ChargeCoeffs& k, int64_t height,
+                                                int64_t width, const float* x,
+                                                const uint8_t* argmax, const float* grad_y,
+                                                float* grad_x) {
+  check_params(p);
+  SOMA_ASSERT(neuron_scan_maxpool2x2_fusable(p, height, width) && shape.S == height * width,
+              "neuron scan + maxpool backward: unsupported plane ", height, "x", width);
+  const PooledGrad pool{width, argmax};
+  scan_backward_fused(p, shape, k, nullptr, x, grad_y, grad_x, &pool);
 }
 
 }  // namespace soma

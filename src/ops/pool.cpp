@@ -25,6 +25,24 @@ bool is_2x2(const Pool2dGeometry& g) {
   return g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.ph == 0 && g.pw == 0;
 }
 
+// The max of a 2x2 window (a b / c d) and the winner's offset among (0, 1, w, w + 1): strict >,
+// so the first element equal to the max wins, and 0 when the max stays -inf (all -inf or NaN).
+// Branch-free: the winners of random inputs would mispredict.
+inline float window_max(float a, float b, float c, float d, int32_t w, int32_t& off) {
+  constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+  float best = kNegInf;
+  best = a > best ? a : best;
+  best = b > best ? b : best;
+  best = c > best ? c : best;
+  best = d > best ? d : best;
+  off = d == best ? w + 1 : 0;
+  off = c == best ? w : off;
+  off = b == best ? 1 : off;
+  off = a == best ? 0 : off;
+  off = best == kNegInf ? 0 : off;
+  return best;
+}
+
 #ifdef SOMA_POOL_AVX512
 // The lanes [0, n) of 16, n clamped to [0, 16].
 inline __mmask16 first_lanes(int64_t n) {
@@ -107,6 +125,38 @@ void maxpool2x2_grad_row_avx512(const float* gr, const uint8_t* ar, int64_t wo, 
 }
 #endif
 
+}  // namespace
+
+void maxpool2x2_row(const float* r0, const float* r1, int64_t wo, float* y, uint8_t* argmax) {
+#ifdef SOMA_POOL_AVX512
+  maxpool2x2_row_avx512(r0, r1, wo, y, argmax);
+#else
+  for (int64_t j = 0; j < wo; ++j) {
+    int32_t off = 0;
+    y[j] = window_max(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1], 2, off);
+    if (argmax) argmax[j] = static_cast<uint8_t>(off);
+  }
+#endif
+}
+
+void maxpool2x2_grad_row(const float* g, const uint8_t* argmax, int64_t wo, float* r0,
+                         float* r1) {
+#ifdef SOMA_POOL_AVX512
+  maxpool2x2_grad_row_avx512(g, argmax, wo, r0, r1);
+#else
+  for (int64_t j = 0; j < wo; ++j) {
+    const float v = 0.f + g[j];
+    const int off = argmax[j];
+    r0[2 * j] = off == 0 ? v : 0.f;
+    r0[2 * j + 1] = off == 1 ? v : 0.f;
+    r1[2 * j] = off == 2 ? v : 0.f;
+    r1[2 * j + 1] = off == 3 ? v : 0.f;
+  }
+#endif
+}
+
+namespace {
+
 // 2x2 windows, stride 2, no padding (the common SNN pooling): same candidates in the same
 // order (row-major in the window, strict > so ties keep the first) as the general loop. One
 // read of the input, one write of y and of the argmax: Index int32_t stores the winner's index
@@ -132,7 +182,6 @@ void maxpool2x2_forward(const float* x, int64_t planes, const Pool2dGeometry& g,
       // a LIAF network's step). The argmax is found after the max: the general loop keeps the
       // first element that beat every earlier one, which is the first element equal to the max,
       // or the window's first element when the max stays -inf (all -inf or NaN).
-      constexpr float kNegInf = -std::numeric_limits<float>::infinity();
 #ifdef SOMA_POOL_AVX512
       // The same selections, 16 windows at a time (gcc leaves the 1-byte form scalar).
       if constexpr (!kPlaneIndex) {
@@ -146,18 +195,8 @@ void maxpool2x2_forward(const float* x, int64_t planes, const Pool2dGeometry& g,
         const int64_t j1 = std::min<int64_t>(wo, j0 + 64);
         int32_t win[64];
         for (int64_t j = j0; j < j1; ++j) {
-          const float a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1];
-          float best = kNegInf;
-          best = a > best ? a : best;
-          best = b > best ? b : best;
-          best = c > best ? c : best;
-          best = d > best ? d : best;
-          yr[j] = best;
-          int32_t off = d == best ? w + 1 : 0;
-          off = c == best ? w : off;
-          off = b == best ? 1 : off;
-          off = a == best ? 0 : off;
-          off = best == kNegInf ? 0 : off;
+          int32_t off = 0;
+          yr[j] = window_max(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1], w, off);
           win[j - j0] = kPlaneIndex ? base + 2 * int32_t(j) + off : off;
         }
         if (ar)
@@ -183,18 +222,7 @@ void maxpool2x2_backward(const float* grad_y, const uint8_t* argmax, int64_t pla
       float* __restrict r1 = r0 + w;
       const float* __restrict gr = gp + i * wo;
       const uint8_t* __restrict ar = ap + i * wo;
-#ifdef SOMA_POOL_AVX512
-      maxpool2x2_grad_row_avx512(gr, ar, wo, r0, r1);
-#else
-      for (int64_t j = 0; j < wo; ++j) {
-        const float v = 0.f + gr[j];
-        const int off = ar[j];
-        r0[2 * j] = off == 0 ? v : 0.f;
-        r0[2 * j + 1] = off == 1 ? v : 0.f;
-        r1[2 * j] = off == 2 ? v : 0.f;
-        r1[2 * j + 1] = off == 3 ? v : 0.f;
-      }
-#endif
+      maxpool2x2_grad_row(gr, ar, wo, r0, r1);
       if (w > 2 * wo) r0[w - 1] = r1[w - 1] = 0.f;
     }
     if (g.h > 2 * ho) std::fill(gx + 2 * ho * w, gx + g.h * w, 0.f);

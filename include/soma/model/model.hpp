@@ -21,7 +21,10 @@
 // as one pass (NeuronLayer::forward_eval_fused): the norm's eval map goes into the neuron's
 // charge coefficients and the pool reads the spikes from L1, so neither the normalised tensor
 // nor the full-resolution spikes are written. Outputs equal the layer-by-layer run up to float
-// rounding of the folded affine map.
+// rounding of the folded affine map. A training forward (no recompute runs, stats or state
+// recording) fuses neuron -> 2x2/2 max pool pairs the same way, keeping the window winners
+// (1 byte each) and the neuron's input; their backward is one pass too. Training results are
+// bit-identical to the layer-by-layer run.
 #pragma once
 
 #include <functional>
@@ -121,6 +124,9 @@ class Model {
   // Per node: a neuron layer whose only consumer is the next node, a 2x2/2 max pool it can
   // pool on the fly (NeuronLayer::can_fuse_maxpool2x2); fused under the same conditions.
   std::vector<bool> neuron_into_maxpool_;
+  // Per node: the last training forward ran this neuron and the next node's max pool as one
+  // step (NeuronLayer::forward_train_pooled); backward runs backward_pooled for the pair.
+  std::vector<bool> pooled_in_training_;
 };
 
 }  // namespace soma

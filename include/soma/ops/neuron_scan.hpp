@@ -90,15 +90,26 @@ void neuron_scan_forward(const NeuronScanParams& p, const ScanShape& shape,
 // True for the kinds with a fused single-pass loop (and neuron_scan_backward_from_input).
 bool neuron_scan_fused(const NeuronScanParams& p);
 
-// Inference of neuron -> 2x2 max pooling (stride 2, no padding) in one pass, for the fused
-// kinds: each block of 2-row pairs of one [H, W] plane is scanned into an L1 buffer and pooled
-// from there, so the full-resolution output is never written. shape.S = H * W per channel
-// (shape.C channels, one coefficient each); y [T, N, C, H/2, W/2]. Bit-identical to
-// neuron_scan_forward followed by maxpool2d. Needs neuron_scan_maxpool2x2_fusable.
+// neuron -> 2x2 max pooling (stride 2, no padding) in one pass, for the fused kinds: each block
+// of 2-row pairs of one [H, W] plane is scanned into an L1 buffer and pooled from there, so the
+// full-resolution output is never written. shape.S = H * W per channel (shape.C channels, one
+// coefficient each); y [T, N, C, H/2, W/2]; argmax (may be null: inference) receives each
+// window's winner offset 0..3 (row-major, first of equal values), as maxpool2d's byte form.
+// Bit-identical to neuron_scan_forward followed by maxpool2d. Needs
+// neuron_scan_maxpool2x2_fusable.
 bool neuron_scan_maxpool2x2_fusable(const NeuronScanParams& p, int64_t height, int64_t width);
 void neuron_scan_forward_maxpool2x2(const NeuronScanParams& p, const ScanShape& shape,
                                     const ChargeCoeffs& k, int64_t height, int64_t width,
-                                    const float* x, float* y);
+                                    const float* x, float* y, uint8_t* argmax = nullptr);
+// Its backward, from the forward's input x: grad_y is the gradient of the pooled output
+// [T, N, C, H/2, W/2], grad_x [T, N, C, H, W] is overwritten. Bit-identical to maxpool2d's
+// backward followed by neuron_scan_backward_from_input; the full-resolution gradient of the
+// spikes only exists per block in L1.
+void neuron_scan_backward_maxpool2x2_from_input(const NeuronScanParams& p, const ScanShape& shape,
+                                                const ChargeCoeffs& k, int64_t height,
+                                                int64_t width, const float* x,
+                                                const uint8_t* argmax, const float* grad_y,
+                                                float* grad_x);
 
 // grad_x [T, E] is overwritten. x and coeff_grads are needed only for coefficient gradients
 // (pass nullptr for both otherwise).

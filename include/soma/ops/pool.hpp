@@ -44,6 +44,13 @@ void maxpool2d_backward(const float* grad_y, const int32_t* argmax, int64_t plan
 void maxpool2d_backward(const float* grad_y, const uint8_t* argmax, int64_t planes,
                         const Pool2dGeometry& g, float* grad_x);
 
+// One pair of input rows (r0, r1: 2 wo values each) of the 2x2/2 max pool: y[0..wo) and,
+// unless argmax is null, each window's winner offset 0..3 (row-major, first equal to the max),
+// exactly as maxpool2d's byte form. Used by the pooled neuron scans (ops/neuron_scan.hpp).
+void maxpool2x2_row(const float* r0, const float* r1, int64_t wo, float* y, uint8_t* argmax);
+// Its backward: every element of r0[0..2 wo) and r1[0..2 wo) written (winner 0 + g, others +0).
+void maxpool2x2_grad_row(const float* g, const uint8_t* argmax, int64_t wo, float* r0, float* r1);
+
 void avgpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y);
 // grad_x is overwritten.
 void avgpool2d_backward(const float* grad_y, int64_t planes, const Pool2dGeometry& g,

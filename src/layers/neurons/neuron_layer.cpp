@@ -38,6 +38,8 @@ Tensor NeuronLayer::forward(const Tensor& x, RunContext& ctx) {
   update_coeffs();
   cache_ = {};
   trace_ = {};
+  pooled_argmax_ = {};
+  pooled_count_ = 0;
   Tensor y = Tensor::empty(x.shape());
   // Training with a fused scan kind keeps only the input (backward replays h from it); h is
   // written when something else needs it (coefficient gradients, state recording).
@@ -62,20 +64,17 @@ bool NeuronLayer::can_fuse_maxpool2x2() const {
   return in_.rank() == 3 && neuron_scan_maxpool2x2_fusable(scan_, in_[1], in_[2]);
 }
 
-Tensor NeuronLayer::forward_eval_fused(const Tensor& x, const std::vector<float>* scale,
-                                       const std::vector<float>* shift, bool pool2x2) {
+ScanShape NeuronLayer::plane_coeffs(const Tensor& x, const std::vector<float>* scale,
+                                    const std::vector<float>* shift, std::vector<float>& a,
+                                    std::vector<float>& b, std::vector<float>& c) const {
   ScanShape s = scan_shape(x);
-  SOMA_ASSERT(!pool2x2 || can_fuse_maxpool2x2(), type(), " '", name(), "': cannot pool ",
-              in_.str());
-  update_coeffs();
-  cache_ = {};
-  trace_ = {};
-  // One coefficient per channel of the input (the norm's channels, the pooled planes).
   const int64_t C = in_.rank() >= 1 ? in_[0] : 1;
   SOMA_ASSERT((scale == nullptr) == (shift == nullptr) &&
                   (!scale || (static_cast<int64_t>(scale->size()) == C && shift->size() == scale->size())),
               type(), " '", name(), "': affine for ", C, " channels expected");
-  std::vector<float> a(C), b(C), c(C);
+  a.resize(C);
+  b.resize(C);
+  c.resize(C);
   for (int64_t ch = 0; ch < C; ++ch) {
     const int64_t k = channels_ == 1 ? 0 : ch;
     a[ch] = a_[k];
@@ -84,15 +83,64 @@ Tensor NeuronLayer::forward_eval_fused(const Tensor& x, const std::vector<float>
   }
   s.C = C;
   s.S = in_.numel() / C;
+  return s;
+}
+
+Tensor NeuronLayer::forward_eval_fused(const Tensor& x, const std::vector<float>* scale,
+                                       const std::vector<float>* shift, bool pool2x2) {
+  SOMA_ASSERT(!pool2x2 || can_fuse_maxpool2x2(), type(), " '", name(), "': cannot pool ",
+              in_.str());
+  update_coeffs();
+  cache_ = {};
+  trace_ = {};
+  pooled_argmax_ = {};
+  pooled_count_ = 0;
+  std::vector<float> a, b, c;
+  const ScanShape s = plane_coeffs(x, scale, shift, a, b, c);
   const ChargeCoeffs k{a.data(), b.data(), c.data()};
   if (!pool2x2) {
     Tensor y = Tensor::empty(x.shape());
     neuron_scan_forward(scan_, s, k, x.data(), y.data(), nullptr);
     return y;
   }
-  Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), C, in_[1] / 2, in_[2] / 2});
+  Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), in_[0], in_[1] / 2, in_[2] / 2});
   neuron_scan_forward_maxpool2x2(scan_, s, k, in_[1], in_[2], x.data(), y.data());
   return y;
+}
+
+Tensor NeuronLayer::forward_train_pooled(const Tensor& x) {
+  SOMA_ASSERT(can_fuse_maxpool2x2_training(), type(), " '", name(), "': cannot pool ", in_.str());
+  update_coeffs();
+  cache_ = {};
+  trace_ = {};
+  std::vector<float> a, b, c;
+  const ScanShape s = plane_coeffs(x, nullptr, nullptr, a, b, c);
+  Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), in_[0], in_[1] / 2, in_[2] / 2});
+  pooled_argmax_ = ScratchArray<uint8_t>(y.numel());
+  pooled_count_ = y.numel();
+  neuron_scan_forward_maxpool2x2(scan_, s, {a.data(), b.data(), c.data()}, in_[1], in_[2],
+                                 x.data(), y.data(), pooled_argmax_.data());
+  cache_.x = x;
+  return y;
+}
+
+Tensor NeuronLayer::backward_pooled(const Tensor& grad_pooled) {
+  SOMA_ASSERT(cache_.x.defined() && pooled_count_ > 0, "pooled backward of '", name(),
+              "' without a pooled training forward");
+  const Tensor& x = cache_.x;
+  SOMA_CHECK_AS(ShapeError, grad_pooled.numel() == pooled_count_,
+                type(), " layer '", name(), "': pooled gradient ", grad_pooled.shape().str(),
+                " does not match the forward");
+  std::vector<float> a, b, c;
+  const ScanShape s = plane_coeffs(x, nullptr, nullptr, a, b, c);
+  Tensor gx = Tensor::empty(x.shape());
+  neuron_scan_backward_maxpool2x2_from_input(scan_, s, {a.data(), b.data(), c.data()}, in_[1],
+                                             in_[2], x.data(), pooled_argmax_.data(),
+                                             grad_pooled.data(), gx.data());
+  cache_ = {};
+  pooled_argmax_ = {};
+  pooled_count_ = 0;
+  return gx;
 }
 
 Tensor NeuronLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
@@ -122,6 +170,8 @@ Tensor NeuronLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
 void NeuronLayer::reset_state() {
   cache_ = {};
   trace_ = {};
+  pooled_argmax_ = {};
+  pooled_count_ = 0;
 }
 
 }  // namespace soma

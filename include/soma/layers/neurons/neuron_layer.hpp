@@ -20,6 +20,7 @@
 
 #include "soma/layers/layer.hpp"
 #include "soma/ops/neuron_scan.hpp"
+#include "soma/tensor/allocator.hpp"
 
 namespace soma {
 
@@ -42,6 +43,13 @@ class NeuronLayer : public Layer {
                             const std::vector<float>* shift, bool pool2x2);
   // True when forward_eval_fused can pool: a fused scan kind on an even [C, H, W] input.
   bool can_fuse_maxpool2x2() const;
+  // Training of neuron -> 2x2 max pool as one step (Model::forward pairs them): returns the
+  // pooled output and keeps x (backward replays h) and the window winners (1 byte each);
+  // backward_pooled takes dL/d(pooled output). Bit-identical to forward + maxpool2d and their
+  // backwards, without the full-resolution spikes or their gradient ever written.
+  bool can_fuse_maxpool2x2_training() const { return can_fuse_maxpool2x2() && !learns_coeffs(); }
+  Tensor forward_train_pooled(const Tensor& x);
+  Tensor backward_pooled(const Tensor& grad_pooled);
   const NeuronScanParams& scan_params() const { return scan_; }
   // The charge coefficients in use (PLIF: as of the last forward), one per channel.
   const std::vector<float>& coeff_a() const { return a_; }
@@ -68,6 +76,11 @@ class NeuronLayer : public Layer {
 
  private:
   ScanShape scan_shape(const Tensor& x) const;
+  // Coefficients expanded to one per input channel (the planes of a pooled scan), with an
+  // optional norm map u = scale x + shift folded in; returns the shape over those channels.
+  ScanShape plane_coeffs(const Tensor& x, const std::vector<float>* scale,
+                         const std::vector<float>* shift, std::vector<float>& a,
+                         std::vector<float>& b, std::vector<float>& c) const;
 
   struct Cache {
     Tensor h;  // [T, N, ...] pre-reset membrane (not kept when backward replays it from x)
@@ -75,6 +88,8 @@ class NeuronLayer : public Layer {
   };
   Cache cache_;
   Tensor trace_;
+  ScratchArray<uint8_t> pooled_argmax_;  // forward_train_pooled: winner per pooled output
+  int64_t pooled_count_ = 0;             // its length (0: no pooled forward kept)
 };
 
 }  // namespace soma
