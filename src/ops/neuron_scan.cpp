@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "soma/core/error.hpp"
@@ -172,10 +173,23 @@ struct PooledGrad {
 
 // The pooled gradient of full-resolution positions [off, off + n) of one step (a whole number
 // of row pairs) into gy: g at each window's winner, 0 elsewhere.
+// Short rows (at most 16 windows: MNIST-sized planes) run unmasked (pool.hpp `padded`): the
+// block's pooled gradient and winners are staged into padded L1 copies, and gy has 32 floats of
+// slack.
 inline void unpool_rows(const float* g, const uint8_t* am, int64_t width, int64_t n, float* gy) {
-  const int64_t wo = width / 2;
-  for (int64_t r = 0; r < n / (2 * width); ++r)
-    maxpool2x2_grad_row(g + r * wo, am + r * wo, wo, gy + 2 * r * width, gy + (2 * r + 1) * width);
+  const int64_t wo = width / 2, rows = n / (2 * width);
+  const bool padded = wo <= 16;
+  alignas(64) float gs[kReplayBlock / 4 + 16];
+  alignas(64) uint8_t as[kReplayBlock / 4 + 16];
+  if (padded) {
+    std::memcpy(gs, g, sizeof(float) * rows * wo);
+    std::memcpy(as, am, rows * wo);
+    g = gs;
+    am = as;
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    maxpool2x2_grad_row(g + r * wo, am + r * wo, wo, gy + 2 * r * width,
+                        gy + (2 * r + 1) * width, padded);
 }
 
 template <SurrogateKind kKind, bool kHard, bool kResetGrad, bool kAnalog>
@@ -214,7 +228,7 @@ void scan_backward_spike(const NeuronScanParams& p, const ScanShape& shape,
         }
       }
       std::fill(gv, gv + n, 0.f);
-      alignas(64) float gy_full[kReplayBlock];  // pool only
+      alignas(64) float gy_full[kReplayBlock + 32];  // pool only (+ the slack of unpool_rows)
       for (int64_t t = T - 1; t >= 0; --t) {
         const float* ht = replay ? hb + t * n : h + t * E + off;
         const float* gyt = grad_y + t * E + off;
@@ -335,7 +349,11 @@ void neuron_scan_forward_maxpool2x2(const NeuronScanParams& p, const ScanShape& 
     const int64_t pr0 = (item % chunks) * pairs, pr1 = std::min(height / 2, pr0 + pairs);
     const int64_t off = plane * S + 2 * pr0 * width, n = 2 * (pr1 - pr0) * width;
     const float a = k.a[ch], b = k.b[ch], c = k.c[ch];
-    alignas(64) float v[kScanBlock], out[kScanBlock];
+    // out: + 32 floats of slack, ys / as: the pooled block staged, so that rows of at most 16
+    // windows run unmasked (pool.hpp `padded`).
+    alignas(64) float v[kScanBlock], out[kScanBlock + 32], ys[kScanBlock / 4 + 16];
+    alignas(64) uint8_t as[kScanBlock / 4 + 16];
+    const bool padded = wo <= 16;
     std::fill(v, v + n, vr);
     for (int64_t t = 0; t < T; ++t) {
       const float* xt = x + t * E + off;
@@ -351,9 +369,15 @@ void neuron_scan_forward_maxpool2x2(const NeuronScanParams& p, const ScanShape& 
         fused_forward_step<false, false>(n, a, b, c, th, vr, shift, v, xt, out, nullptr);
       float* yt = y + t * Eo + plane * so + pr0 * wo;
       uint8_t* at = argmax ? argmax + t * Eo + plane * so + pr0 * wo : nullptr;
+      float* yp = padded ? ys : yt;
+      uint8_t* ap = padded && at ? as : at;
       for (int64_t r = 0; r < pr1 - pr0; ++r)
-        maxpool2x2_row(out + 2 * r * width, out + (2 * r + 1) * width, wo, yt + r * wo,
-                       at ? at + r * wo : nullptr);
+        maxpool2x2_row(out + 2 * r * width, out + (2 * r + 1) * width, wo, yp + r * wo,
+                       ap ? ap + r * wo : nullptr, padded);
+      if (padded) {
+        std::memcpy(yt, ys, sizeof(float) * (pr1 - pr0) * wo);
+        if (at) std::memcpy(at, as, (pr1 - pr0) * wo);
+      }
     }
   }
 }

@@ -65,13 +65,14 @@ inline void store16(float* p, int64_t n, __m512 v) {
 // 2x2 forward over one pair of input rows, 16 windows per step (the row's tail masked): y and
 // the window offset of the winner, with the selections of the scalar loop (strict >, first
 // equal to the max, 0 when the max stays -inf).
+// padded: the rows and outputs lie in padded buffers (see pool.hpp): every block runs unmasked.
 void maxpool2x2_row_avx512(const float* r0, const float* r1, int64_t wo, float* yr,
-                           uint8_t* ar) {
+                           uint8_t* ar, bool padded = false) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
   for (int64_t j = 0; j < wo; j += 16) {
-    const int64_t n = wo - j;  // windows left (>= 16: a whole block)
+    const int64_t n = padded ? 16 : wo - j;  // windows left (>= 16: a whole block)
     const __m512 p0 = load16(r0 + 2 * j, 2 * n), p1 = load16(r0 + 2 * j + 16, 2 * n - 16);
     const __m512 q0 = load16(r1 + 2 * j, 2 * n), q1 = load16(r1 + 2 * j + 16, 2 * n - 16);
     const __m512 a = _mm512_permutex2var_ps(p0, even, p1), b = _mm512_permutex2var_ps(p0, odd, p1);
@@ -103,11 +104,11 @@ void maxpool2x2_row_avx512(const float* r0, const float* r1, int64_t wo, float* 
 // 2x2 backward over one output row, 16 windows per step (the row's tail masked): the two
 // input rows, winner 0 + g, others +0.
 void maxpool2x2_grad_row_avx512(const float* gr, const uint8_t* ar, int64_t wo, float* r0,
-                                float* r1) {
+                                float* r1, bool padded = false) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_add_epi32(lo, _mm512_set1_epi32(8));
   for (int64_t j = 0; j < wo; j += 16) {
-    const int64_t n = wo - j;
+    const int64_t n = padded ? 16 : wo - j;
     const __m512 v = _mm512_add_ps(_mm512_setzero_ps(), load16(gr + j, n));
     const __m128i bytes =
         n >= 16 ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(ar + j))
@@ -127,10 +128,12 @@ void maxpool2x2_grad_row_avx512(const float* gr, const uint8_t* ar, int64_t wo, 
 
 }  // namespace
 
-void maxpool2x2_row(const float* r0, const float* r1, int64_t wo, float* y, uint8_t* argmax) {
+void maxpool2x2_row(const float* r0, const float* r1, int64_t wo, float* y, uint8_t* argmax,
+                    bool padded) {
 #ifdef SOMA_POOL_AVX512
-  maxpool2x2_row_avx512(r0, r1, wo, y, argmax);
+  maxpool2x2_row_avx512(r0, r1, wo, y, argmax, padded && wo <= 16);
 #else
+  (void)padded;
   for (int64_t j = 0; j < wo; ++j) {
     int32_t off = 0;
     y[j] = window_max(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1], 2, off);
@@ -140,10 +143,11 @@ void maxpool2x2_row(const float* r0, const float* r1, int64_t wo, float* y, uint
 }
 
 void maxpool2x2_grad_row(const float* g, const uint8_t* argmax, int64_t wo, float* r0,
-                         float* r1) {
+                         float* r1, bool padded) {
 #ifdef SOMA_POOL_AVX512
-  maxpool2x2_grad_row_avx512(g, argmax, wo, r0, r1);
+  maxpool2x2_grad_row_avx512(g, argmax, wo, r0, r1, padded && wo <= 16);
 #else
+  (void)padded;
   for (int64_t j = 0; j < wo; ++j) {
     const float v = 0.f + g[j];
     const int off = argmax[j];

@@ -47,9 +47,16 @@ void maxpool2d_backward(const float* grad_y, const uint8_t* argmax, int64_t plan
 // One pair of input rows (r0, r1: 2 wo values each) of the 2x2/2 max pool: y[0..wo) and,
 // unless argmax is null, each window's winner offset 0..3 (row-major, first equal to the max),
 // exactly as maxpool2d's byte form. Used by the pooled neuron scans (ops/neuron_scan.hpp).
-void maxpool2x2_row(const float* r0, const float* r1, int64_t wo, float* y, uint8_t* argmax);
+// padded (rows of at most 16 windows; ignored for longer rows): the caller's buffers are padded
+// so the row runs without masked loads and stores (slow on some CPUs, AMD Zen 4): r0 and r1 are
+// readable for 32 values, y and argmax writable for 16 (what lands beyond wo is garbage).
+void maxpool2x2_row(const float* r0, const float* r1, int64_t wo, float* y, uint8_t* argmax,
+                    bool padded = false);
 // Its backward: every element of r0[0..2 wo) and r1[0..2 wo) written (winner 0 + g, others +0).
-void maxpool2x2_grad_row(const float* g, const uint8_t* argmax, int64_t wo, float* r0, float* r1);
+// padded (wo <= 16): g and argmax readable for 16 values, r0 and r1 writable for 32 each; r0's
+// excess lands in r1 = r0 + 2 wo, written right after it, and r1's beyond it.
+void maxpool2x2_grad_row(const float* g, const uint8_t* argmax, int64_t wo, float* r0, float* r1,
+                         bool padded = false);
 
 void avgpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y);
 // grad_x is overwritten.
