@@ -66,7 +66,7 @@ Model::Model(Shape input_shape, std::vector<Node> nodes, std::unique_ptr<ParamSt
     for (int j : nodes_[i].inputs) d = d || (j >= 0 && depends_on_params_[j]);
     depends_on_params_[i] = d;
   }
-  // Inference fusion: node i feeds only node i + 1.
+  // Fusion (forward): node i feeds only node i + 1.
   auto feeds_only_next = [&](size_t i) {
     return i + 1 < nodes_.size() && nodes_[i].consumers == 1 &&
            nodes_[i + 1].inputs == std::vector<int>{static_cast<int>(i)};
@@ -83,6 +83,12 @@ Model::Model(Shape input_shape, std::vector<Node> nodes, std::unique_ptr<ParamSt
     const auto* pool = dynamic_cast<const Pool2dLayer*>(next);
     neuron_into_maxpool_[i] = neuron && pool && pool->is_max_2x2() && neuron->can_fuse_maxpool2x2();
   }
+}
+
+bool Model::inputs_need_grad(const Node& node, const RunContext& ctx) const {
+  bool need = ctx.model_input_grad;
+  for (int j : node.inputs) need = need || (j >= 0 && depends_on_params_[j]);
+  return need;
 }
 
 void Model::set_recompute(const std::vector<bool>& flags) {
@@ -319,19 +325,15 @@ Tensor Model::backward(const Tensor& grad_y, RunContext& ctx,
     Tensor g = std::move(grads[i]);
     if (checkpointed_ && run_of_[i] >= 0 && runs_[run_of_[i]].last == i)
       recompute_run(runs_[run_of_[i]], ctx);
-    // Does any gradient have to flow through this node's inputs?
-    bool input_grad = ctx.model_input_grad;
-    for (int j : node.inputs) input_grad = input_grad || (j >= 0 && depends_on_params_[j]);
     // A node whose output reaches no loss (dead branch) gets a zero gradient; a node with no
     // parameter at or before it has nothing to compute (unless dL/dx was asked for).
+    const bool run = g.defined() && (ctx.model_input_grad || depends_on_params_[i]);
     if (i > 0 && pooled_in_training_[i - 1]) {
       // The pool of a fused neuron -> pool pair: both backwards as one step.
       Node& neuron = nodes_[i - 1];
-      if (g.defined() && (ctx.model_input_grad || depends_on_params_[i])) {
+      if (run) {
         Tensor gx = static_cast<NeuronLayer&>(*neuron.layer).backward_pooled(g);
-        bool input_grad = ctx.model_input_grad;
-        for (int j : neuron.inputs) input_grad = input_grad || (j >= 0 && depends_on_params_[j]);
-        if (input_grad) accumulate(neuron.inputs[0], std::move(gx));
+        if (inputs_need_grad(neuron, ctx)) accumulate(neuron.inputs[0], std::move(gx));
       }
       pooled_in_training_[i - 1] = false;
       if (on_node_done) on_node_done(static_cast<size_t>(i));
@@ -339,8 +341,8 @@ Tensor Model::backward(const Tensor& grad_y, RunContext& ctx,
       if (on_node_done) on_node_done(static_cast<size_t>(i));
       continue;
     }
-    if (g.defined() && (ctx.model_input_grad || depends_on_params_[i])) {
-      ctx.need_input_grad = input_grad;
+    if (run) {
+      ctx.need_input_grad = inputs_need_grad(node, ctx);
       if (auto* merge = dynamic_cast<MergeLayer*>(node.layer.get())) {
         std::vector<Tensor> gs = merge->backward_multi(g, ctx);
         SOMA_ASSERT(gs.size() == node.inputs.size(), "merge layer '", node.name, "' returned ",

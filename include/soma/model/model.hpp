@@ -101,6 +101,9 @@ class Model {
   int input_slot() const { return static_cast<int>(nodes_.size()); }
   // Re-runs run r forward from the kept handles, with ctx.recomputing set.
   void recompute_run(const RecomputeRun& r, RunContext& ctx);
+  // Whether a gradient must flow into node's inputs: dL/dx was asked for, or an input depends
+  // on a parameter.
+  bool inputs_need_grad(const Node& node, const RunContext& ctx) const;
 
   Shape input_shape_;
   std::vector<Node> nodes_;
