@@ -36,10 +36,7 @@ ScanShape NeuronLayer::scan_shape(const Tensor& x) const {
 Tensor NeuronLayer::forward(const Tensor& x, RunContext& ctx) {
   const ScanShape s = scan_shape(x);
   update_coeffs();
-  cache_ = {};
-  trace_ = {};
-  pooled_argmax_ = {};
-  pooled_count_ = 0;
+  clear_kept();
   Tensor y = Tensor::empty(x.shape());
   // Training with a fused scan kind keeps only the input (backward replays h from it); h is
   // written when something else needs it (coefficient gradients, state recording).
@@ -91,10 +88,7 @@ Tensor NeuronLayer::forward_eval_fused(const Tensor& x, const std::vector<float>
   SOMA_ASSERT(!pool2x2 || can_fuse_maxpool2x2(), type(), " '", name(), "': cannot pool ",
               in_.str());
   update_coeffs();
-  cache_ = {};
-  trace_ = {};
-  pooled_argmax_ = {};
-  pooled_count_ = 0;
+  clear_kept();
   std::vector<float> a, b, c;
   const ScanShape s = plane_coeffs(x, scale, shift, a, b, c);
   const ChargeCoeffs k{a.data(), b.data(), c.data()};
@@ -111,8 +105,7 @@ Tensor NeuronLayer::forward_eval_fused(const Tensor& x, const std::vector<float>
 Tensor NeuronLayer::forward_train_pooled(const Tensor& x) {
   SOMA_ASSERT(can_fuse_maxpool2x2_training(), type(), " '", name(), "': cannot pool ", in_.str());
   update_coeffs();
-  cache_ = {};
-  trace_ = {};
+  clear_kept();
   std::vector<float> a, b, c;
   const ScanShape s = plane_coeffs(x, nullptr, nullptr, a, b, c);
   Tensor y = Tensor::empty(Shape{x.dim(0), x.dim(1), in_[0], in_[1] / 2, in_[2] / 2});
@@ -137,9 +130,7 @@ Tensor NeuronLayer::backward_pooled(const Tensor& grad_pooled) {
   neuron_scan_backward_maxpool2x2_from_input(scan_, s, {a.data(), b.data(), c.data()}, in_[1],
                                              in_[2], x.data(), pooled_argmax_.data(),
                                              grad_pooled.data(), gx.data());
-  cache_ = {};
-  pooled_argmax_ = {};
-  pooled_count_ = 0;
+  clear_kept();
   return gx;
 }
 
@@ -167,7 +158,9 @@ Tensor NeuronLayer::backward(const Tensor& grad_y, RunContext& /*ctx*/) {
   return gx;
 }
 
-void NeuronLayer::reset_state() {
+void NeuronLayer::reset_state() { clear_kept(); }
+
+void NeuronLayer::clear_kept() {
   cache_ = {};
   trace_ = {};
   pooled_argmax_ = {};

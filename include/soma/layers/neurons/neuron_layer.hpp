@@ -76,6 +76,8 @@ class NeuronLayer : public Layer {
 
  private:
   ScanShape scan_shape(const Tensor& x) const;
+  // Drops everything kept from the previous window (cache, trace, pooled winners).
+  void clear_kept();
   // Coefficients expanded to one per input channel (the planes of a pooled scan), with an
   // optional norm map u = scale x + shift folded in; returns the shape over those channels.
   ScanShape plane_coeffs(const Tensor& x, const std::vector<float>* scale,
