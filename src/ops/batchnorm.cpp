@@ -4,23 +4,22 @@
 #include <cmath>
 #include <vector>
 
+#include "soma/ops/lane_sum.hpp"
+
 namespace soma {
 
 namespace {
 
 constexpr int64_t kParallelElems = 1 << 15;
-// Double lanes of the channel sums: four AVX-512 vectors of doubles, so four independent add
-// chains per sum (one chain of 8 lanes was latency-bound: the statistics passes ran at half
-// the speed of the memory system).
-constexpr int64_t kLanes = 32;
+// Double lanes of the channel sums (lane_sum.hpp): four independent add chains per sum (one
+// chain of 8 lanes was latency-bound: the statistics passes ran at half the speed of the
+// memory system).
+constexpr int64_t kLanes = kSumLanes;
 // Values per work item of the chunked channel reductions (whole images of [C, S]).
 constexpr int64_t kChunkElems = 1 << 16;
 
-// A double sum kept in kLanes independent lanes (element k of each added run goes to lane
-// k % kLanes), reduced in lane order at the end: a fixed order, so the result depends only on
-// the data, and the lanes vectorize.
-struct Lanes {
-  double v[kLanes] = {};
+// LaneSums with the fused two-sum passes of batch norm.
+struct Lanes : LaneSums {
   // sum of (x - shift) and of (x - shift)^2 in double (one pass for mean and variance).
   static void add_shifted(Lanes& s1, Lanes& s2, const float* p, int64_t n, double shift) {
     Lanes a = s1, q = s2;  // locals: the chains stay in registers
@@ -59,11 +58,6 @@ struct Lanes {
     }
     sg = a;
     sgx = e;
-  }
-  double total() const {
-    double t = 0.0;
-    for (int64_t j = 0; j < kLanes; ++j) t += v[j];
-    return t;
   }
 };
 
