@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "soma/ops/conv2d_dnnl.hpp"
 #include "soma/ops/gemm.hpp"
 #include "soma/ops/lane_sum.hpp"
 #include "soma/tensor/allocator.hpp"
@@ -293,6 +294,7 @@ void col2im_add(const float* col, const Conv2dGeometry& g, float* x) {
 
 void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& geom,
                     const float* weight, const float* bias, float* y, int64_t tile_bytes) {
+  if (conv2d_dnnl_applies(geom) && conv2d_forward_dnnl(x, batch, geom, weight, bias, y)) return;
   if (conv2d_direct_applies(geom)) {
     const DirectPlan dp(geom);
     std::vector<int64_t> taps(dp.k);
@@ -344,6 +346,11 @@ void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& geom,
 void conv2d_backward(const float* x, const float* grad_y, int64_t batch,
                      const Conv2dGeometry& geom, const float* weight, float* grad_x,
                      float* grad_weight, float* grad_bias, int64_t tile_bytes) {
+  if ((grad_x || grad_weight) && conv2d_dnnl_applies(geom) &&
+      conv2d_backward_dnnl(x, grad_y, batch, geom, weight, grad_x, grad_weight)) {
+    grad_x = nullptr;  // done: only the bias gradient is left
+    grad_weight = nullptr;
+  }
   const Plan pl(geom, batch, tile_bytes);
   const int64_t w_size = pl.g.o * pl.kg;
   const bool multi = pl.t.images > 1;

@@ -12,6 +12,8 @@
 
 #if SOMA_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
+
+#include "serial_omp_scope.hpp"
 #endif
 
 namespace soma {
@@ -37,22 +39,6 @@ void product_into(StridedMap& c, const A& a, const B& b, float alpha, float beta
       c.noalias() += alpha * (a * b);
   }
 }
-
-#if SOMA_HAVE_DNNL
-// oneDNN's sgemm threads with OpenMP on its own; soma's results must not depend on the thread
-// count, so every call runs single-threaded: nthreads-var is a per-task ICV, set to 1 around the
-// call (and restored) in the calling task only.
-class SerialOmpScope {
- public:
-  SerialOmpScope() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
-  ~SerialOmpScope() { omp_set_num_threads(saved_); }
-  SerialOmpScope(const SerialOmpScope&) = delete;
-  SerialOmpScope& operator=(const SerialOmpScope&) = delete;
-
- private:
-  int saved_;
-};
-#endif
 
 // C[i0:i1, j0:j1] = alpha * op(A)[i0:i1, :] * op(B)[:, j0:j1] + beta * C[i0:i1, j0:j1],
 // single-threaded, with the configured backend.
