@@ -10,16 +10,12 @@
 #include "soma/ops/gemm.hpp"
 #include "soma/ops/pool.hpp"
 
+#include "support/random_data.hpp"
+
 using namespace soma;
+using soma::testing::rand_vec;
 
 namespace {
-
-std::vector<float> rand_vec(int64_t n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& x : v) x = rng.uniform(-1.f, 1.f);
-  return v;
-}
 
 // Direct convolution, straight from the definition, in double.
 std::vector<float> naive_conv(const std::vector<float>& x, int64_t batch, const Conv2dGeometry& g,

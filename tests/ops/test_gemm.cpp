@@ -9,16 +9,12 @@
 #include "soma/core/threads.hpp"
 #include "soma/ops/gemm.hpp"
 
+#include "support/random_data.hpp"
+
 using namespace soma;
+using soma::testing::rand_vec;
 
 namespace {
-
-std::vector<float> rand_vec(int64_t n, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& x : v) x = rng.uniform(-1.f, 1.f);
-  return v;
-}
 
 // Reference: C = alpha op(A) op(B) + beta C in double.
 void naive(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
