@@ -1,5 +1,6 @@
-// 2-D convolution (cross-correlation, as in PyTorch) by im2col + gemm, over a folded batch of
-// B = T*N images.
+// 2-D convolution (cross-correlation, as in PyTorch) over a folded batch of B = T*N images:
+// through oneDNN's direct convolution kernels when conv2d_dnnl_applies (ops/conv2d_dnnl.hpp:
+// groups 1, channel counts multiples of 16, a oneDNN build), else by im2col + gemm (below).
 //
 //   x [B, C, H, W], weight [O, C/g, kh, kw] (stored [O, C/g*kh*kw]), bias [O], y [B, O, Ho, Wo]
 //   Ho = floor((H + 2*ph - dh*(kh-1) - 1) / sh) + 1   (same for Wo with w-parameters)
@@ -30,7 +31,7 @@
 // Backward:
 //   grad_W_g += sum_n grad_y_g(n) col_g(n)^T   accumulated per fixed chunk of images, the chunk
 //               partials then summed in chunk order: independent of the thread count
-//   grad_b   += sum_{n, i, j} grad_y            (double, fixed order)
+//   grad_b   += sum_{n, i, j} grad_y            (double lanes, fixed order; both paths)
 //   grad_x    = col2im(W_g^T grad_y_g)          (per image, in parallel)
 #pragma once
 
