@@ -346,9 +346,13 @@ void conv2d_forward(const float* x, int64_t batch, const Conv2dGeometry& geom,
 void conv2d_backward(const float* x, const float* grad_y, int64_t batch,
                      const Conv2dGeometry& geom, const float* weight, float* grad_x,
                      float* grad_weight, float* grad_bias, int64_t tile_bytes) {
-  if ((grad_x || grad_weight) && conv2d_dnnl_applies(geom) &&
-      conv2d_backward_dnnl(x, grad_y, batch, geom, weight, grad_x, grad_weight)) {
-    grad_x = nullptr;  // done: only the bias gradient is left
+  // oneDNN: both gradients, or only the weight gradient of a first layer (C < 16).
+  const bool dnnl_all = (grad_x || grad_weight) && conv2d_dnnl_applies(geom);
+  const bool dnnl_weight = grad_weight && conv2d_dnnl_weight_grad_applies(geom);
+  if ((dnnl_all || dnnl_weight) &&
+      conv2d_backward_dnnl(x, grad_y, batch, geom, weight, dnnl_all ? grad_x : nullptr,
+                           grad_weight)) {
+    if (dnnl_all) grad_x = nullptr;  // done
     grad_weight = nullptr;
   }
   const Plan pl(geom, batch, tile_bytes);

@@ -42,6 +42,7 @@ void conv2d_set_dnnl_enabled(bool on) { g_dnnl_enabled.store(on ? 1 : 0); }
 #if !SOMA_HAVE_DNNL
 
 bool conv2d_dnnl_applies(const Conv2dGeometry&) { return false; }
+bool conv2d_dnnl_weight_grad_applies(const Conv2dGeometry&) { return false; }
 bool conv2d_forward_dnnl(const float*, int64_t, const Conv2dGeometry&, const float*,
                          const float*, float*) {
   return false;
@@ -238,6 +239,11 @@ void run(const dnnl::primitive& prim, dnnl::stream& st, std::unordered_map<int, 
 bool conv2d_dnnl_applies(const Conv2dGeometry& g) {
   return conv2d_dnnl_enabled() && g.groups == 1 && g.c % 16 == 0 && g.o % 16 == 0 &&
          g.h_out() > 0 && g.w_out() > 0;
+}
+
+bool conv2d_dnnl_weight_grad_applies(const Conv2dGeometry& g) {
+  return conv2d_dnnl_applies(g) || (conv2d_dnnl_enabled() && g.groups == 1 && g.c < 16 &&
+                                    g.o % 16 == 0 && g.h_out() > 0 && g.w_out() > 0);
 }
 
 bool conv2d_forward_dnnl(const float* x, int64_t batch, const Conv2dGeometry& g,

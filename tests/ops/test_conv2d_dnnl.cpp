@@ -127,6 +127,29 @@ TEST_CASE("oneDNN convolution equals the definition and the GEMM path", "[ops][c
   }
 }
 
+TEST_CASE("First layers (C < 16) take oneDNN's weight gradient only", "[ops][conv2d]") {
+  if (!kHaveDnnl) {
+    WARN("built without oneDNN: nothing to test");
+    return;
+  }
+  DnnlSwitch restore;
+  for (const Conv2dGeometry& g : {geom(1, 28, 28, 32, 3, 1, 1, 1), geom(2, 20, 24, 16, 3, 1, 1, 1),
+                                  geom(3, 17, 17, 16, 3, 2, 1, 1)}) {
+    INFO("c=" << g.c << " " << g.h << "x" << g.w << " s=" << g.sh);
+    conv2d_set_dnnl_enabled(true);
+    CHECK_FALSE(conv2d_dnnl_applies(g));
+    REQUIRE(conv2d_dnnl_weight_grad_applies(g));
+    const Grads d = run(g, 21);
+    conv2d_set_dnnl_enabled(false);
+    REQUIRE_FALSE(conv2d_dnnl_weight_grad_applies(g));
+    const Grads m = run(g, 21);
+    CHECK(d.y == m.y);    // the forward is soma's in both runs
+    CHECK(d.gx == m.gx);  // so is the input gradient
+    CHECK(max_abs_diff(d.gw, m.gw) < 2e-3f);
+    CHECK(max_abs_diff(d.gw, m.gw) > 0.f);  // oneDNN did compute it (another summation order)
+  }
+}
+
 TEST_CASE("oneDNN convolution gives the same bits on 1 and 2 threads", "[ops][conv2d]") {
   if (!kHaveDnnl) {
     WARN("built without oneDNN: nothing to test");
@@ -149,14 +172,16 @@ TEST_CASE("oneDNN convolution gives the same bits on 1 and 2 threads", "[ops][co
   CHECK(same(one.gw, two.gw));
 }
 
-TEST_CASE("SOMA_CONV=gemm and grouped or narrow convolutions keep the GEMM path", "[ops][conv2d]") {
+TEST_CASE("SOMA_CONV=gemm, groups and channel counts off the 16-grid keep soma's paths", "[ops][conv2d]") {
   DnnlSwitch restore;
   conv2d_set_dnnl_enabled(true);
   Conv2dGeometry grouped = geom(32, 8, 8, 32, 3, 1, 1, 1);
   grouped.groups = 2;
   CHECK_FALSE(conv2d_dnnl_applies(grouped));
   CHECK_FALSE(conv2d_dnnl_applies(geom(2, 8, 8, 32, 3, 1, 1, 1)));   // event frames: C = 2
+  CHECK(conv2d_dnnl_weight_grad_applies(geom(2, 8, 8, 32, 3, 1, 1, 1)) == kHaveDnnl);
   CHECK_FALSE(conv2d_dnnl_applies(geom(32, 8, 8, 10, 3, 1, 1, 1)));  // O = 10
+  CHECK_FALSE(conv2d_dnnl_weight_grad_applies(geom(24, 8, 8, 32, 3, 1, 1, 1)));  // C = 24
   CHECK(conv2d_dnnl_applies(geom(32, 8, 8, 16, 3, 1, 1, 1)) == kHaveDnnl);
   conv2d_set_dnnl_enabled(false);
   CHECK_FALSE(conv2d_dnnl_applies(geom(32, 8, 8, 16, 3, 1, 1, 1)));

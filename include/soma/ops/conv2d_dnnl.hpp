@@ -14,8 +14,12 @@
 // groups are added in order. Primitives are built once per (geometry, chunk size) and cached.
 //
 // Used by conv2d_forward / conv2d_backward when conv2d_dnnl_applies: a oneDNN build, groups 1,
-// input and output channels multiples of 16. Off with the environment variable SOMA_CONV=gemm
-// (or conv2d_set_dnnl_enabled(false)): then every convolution takes the im2col + GEMM path.
+// input and output channels multiples of 16. First layers with fewer than 16 input channels
+// (event frames, images) use it for the weight gradient only (conv2d_dnnl_weight_grad_applies):
+// there oneDNN's weight gradient is 1.4-1.5x faster than im2col + GEMM, but its forward is not
+// faster than soma's direct convolution and its input gradient is 3-5x slower (measured on
+// mnist-liaf, gesture and cifar conv1). Off with the environment variable SOMA_CONV=gemm (or
+// conv2d_set_dnnl_enabled(false)): then every convolution takes soma's own paths.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +33,8 @@ void conv2d_set_dnnl_enabled(bool on);
 
 // True when this build has oneDNN, the path is enabled and the geometry suits it.
 bool conv2d_dnnl_applies(const Conv2dGeometry& g);
+// The same for the weight gradient alone (also true for first layers: C < 16).
+bool conv2d_dnnl_weight_grad_applies(const Conv2dGeometry& g);
 
 // The same contracts as conv2d_forward / conv2d_backward (the bias gradient stays with
 // conv2d_backward). They return false, having written nothing, when oneDNN has no kernel for
