@@ -60,9 +60,9 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr auto kF32 = memory::data_type::f32;
 
-// Blocked input + output bytes per chunk (L2-sized), and at most this many images per chunk:
-// measured on gesture/cifar/mnist layer shapes, chunks of 2-16 images run within 3% of each
-// other and of one whole-batch call.
+// Blocked input + output bytes per chunk, and at most this many images per chunk: on the
+// gesture/cifar/mnist layer shapes, chunks of 1-16 images (256 KiB - 8 MiB) ran within noise
+// of each other and of one whole-batch call, at 1 and 2 threads (BENCHMARKS.md "Round 5").
 constexpr int64_t kChunkBytes = int64_t(2) << 20;
 constexpr int64_t kMaxChunkImages = 16;
 // Fixed groups of chunks whose weight gradients are summed separately, then in group order.

@@ -7,8 +7,8 @@
 // weight gradient) 180 vs 143, including the layout reorders (BENCHMARKS.md "Convolution").
 //
 // soma keeps its own [B, C, H, W] tensors; each call works in chunks of whole images (a
-// function of the shape only, ~2 MiB of blocked input + output so a chunk stays in L2): per
-// chunk, reorder the input to the blocked layout, convolve, reorder the result back. Chunks run
+// function of the shape only, ~2 MiB of blocked input + output): per chunk, reorder the input
+// to the blocked layout, convolve, reorder the result back. Chunks run
 // in parallel on soma's threads and every oneDNN call is single-threaded, so results do not
 // depend on the thread count: the weight gradient is summed per fixed group of chunks, and the
 // groups are added in order. Primitives are built once per (geometry, chunk size) and cached.
