@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "soma/core/error.hpp"
+#include "soma/ops/transpose.hpp"
 
 namespace soma {
 
@@ -62,24 +63,16 @@ inline void for_taps(const Conv2dGeometry& g, int64_t n, int64_t i, int64_t j, F
   }
 }
 
-// dst [nb, P] from src [P, 64] (pixels in tiles of 16: the reads stay in L1).
+// dst [nb, P] from src [P, 64] (16 x 16 register tiles).
 void channels_last_to_planar(const float* src, int64_t p_out, int64_t nb, float* dst) {
-  for (int64_t p0 = 0; p0 < p_out; p0 += 16) {
-    const int64_t lim = std::min<int64_t>(16, p_out - p0);
-    for (int64_t o = 0; o < nb; ++o)
-      for (int64_t q = 0; q < lim; ++q) dst[o * p_out + p0 + q] = src[(p0 + q) * kBlock + o];
-  }
+  transpose_into<false>(src, kBlock, p_out, nb, dst, p_out);
 }
 
 // dst [P, 64] from src [nb, P] (row stride ld), zero columns past nb.
 void planar_to_channels_last(const float* src, int64_t ld, int64_t p_out, int64_t nb, float* dst) {
-  for (int64_t p0 = 0; p0 < p_out; p0 += 16) {
-    const int64_t lim = std::min<int64_t>(16, p_out - p0);
-    for (int64_t q = 0; q < lim; ++q)
-      for (int64_t o = nb; o < kBlock; ++o) dst[(p0 + q) * kBlock + o] = 0.f;
-    for (int64_t o = 0; o < nb; ++o)
-      for (int64_t q = 0; q < lim; ++q) dst[(p0 + q) * kBlock + o] = src[o * ld + p0 + q];
-  }
+  if (nb < kBlock)
+    for (int64_t p = 0; p < p_out; ++p) std::fill(dst + p * kBlock + nb, dst + (p + 1) * kBlock, 0.f);
+  transpose_into<false>(src, ld, nb, p_out, dst, kBlock);
 }
 
 // The plane-wise weight gradient (stride 1, dilation 1) works on grad_y of one image and block
