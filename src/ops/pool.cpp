@@ -375,6 +375,26 @@ void avgpool2d_backward(const float* grad_y, int64_t planes, const Pool2dGeometr
                         float* grad_x) {
   const int64_t ho = g.h_out(), wo = g.w_out(), in = g.h * g.w;
   const float inv = 1.f / static_cast<float>(g.kh * g.kw);
+  if (g.kh == g.sh && g.kw == g.sw && g.ph == 0 && g.pw == 0) {
+    // Windows that tile the plane: each element is written once, 0 + v (as the fill-then-add
+    // below gives it: a -0 gradient becomes +0), and rows / columns past the last window 0.
+#pragma omp parallel for schedule(static) if (planes * in > kParallelElems)
+    for (int64_t pl = 0; pl < planes; ++pl) {
+      float* gx = grad_x + pl * in;
+      const float* gy = grad_y + pl * ho * wo;
+      for (int64_t i = 0; i < ho; ++i) {
+        float* row = gx + i * g.kh * g.w;
+        for (int64_t j = 0; j < wo; ++j) {
+          const float v = 0.f + gy[i * wo + j] * inv;
+          for (int64_t c = 0; c < g.kw; ++c) row[j * g.kw + c] = v;
+        }
+        std::fill(row + wo * g.kw, row + g.w, 0.f);
+        for (int64_t r = 1; r < g.kh; ++r) std::copy(row, row + g.w, row + r * g.w);
+      }
+      std::fill(gx + ho * g.kh * g.w, gx + in, 0.f);
+    }
+    return;
+  }
 #pragma omp parallel for schedule(static) if (planes * in > kParallelElems)
   for (int64_t pl = 0; pl < planes; ++pl) {
     float* gx = grad_x + pl * in;
