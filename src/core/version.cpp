@@ -1,8 +1,6 @@
 #include "soma/core/version.hpp"
 
-#ifndef SOMA_GIT_SHA
-#define SOMA_GIT_SHA ""
-#endif
+#include "soma_git_sha.hpp"  // generated at build time (CMakeLists.txt, cmake/git_sha.cmake)
 
 namespace soma {
 

@@ -76,3 +76,17 @@ TEST_CASE("soma bench: usage and config errors exit 2", "[cli][bench]") {
   CHECK(r.exit_code == 2);
   CHECK(r.output.find("density") != std::string::npos);
 }
+
+TEST_CASE("soma --version names the commit the binary was built from", "[cli]") {
+  // The stamp is refreshed at every build (cmake/git_sha.cmake), not frozen at configure time.
+  const auto head = run_shell("git rev-parse --short=12 HEAD 2>/dev/null");
+  if (head.exit_code != 0 || head.output.size() < 12) {
+    WARN("not a git checkout: no commit to compare with");
+    return;
+  }
+  const std::string sha = head.output.substr(0, 12);
+  const auto v = run_soma("--version");
+  INFO(v.output);
+  CHECK(v.exit_code == 0);
+  CHECK(v.output.find("(" + sha + ")") != std::string::npos);
+}
