@@ -22,6 +22,23 @@ inline void valid_range(int64_t off, int64_t s, int64_t size, int64_t n_out, int
   hi = std::clamp(hi, lo, n_out);
 }
 
+// Output rows [ilo, ihi) within [r0, r1) whose input row under kernel row a is in the image.
+inline void tap_rows(const Conv2dGeometry& g, int64_t a, int64_t r0, int64_t r1, int64_t& ilo,
+                     int64_t& ihi) {
+  valid_range(a * g.dh - g.ph, g.sh, g.h, g.h_out(), ilo, ihi);
+  ilo = std::clamp(ilo, r0, r1);
+  ihi = std::clamp(ihi, ilo, r1);
+}
+
+// Zeroes columns [0, jlo) and [jhi, wo) of `rows` consecutive rows of width wo: the entries of
+// a band's col row that fall on padding.
+inline void zero_pad_columns(float* band, int64_t rows, int64_t wo, int64_t jlo, int64_t jhi) {
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < jlo; ++j) band[i * wo + j] = 0.f;
+    for (int64_t j = jhi; j < wo; ++j) band[i * wo + j] = 0.f;
+  }
+}
+
 // Images per chunk of the weight-gradient reduction: a function of the batch only.
 constexpr int64_t kMaxChunks = 8;
 // Whole images are grouped into one product only when they are small (P < 128 pixels), up to
@@ -177,17 +194,14 @@ ConvTiling conv2d_tiling(const Conv2dGeometry& g, int64_t batch, int64_t tile_by
 
 void im2col_rows(const float* x, const Conv2dGeometry& g, int64_t r0, int64_t r1, float* col,
                  int64_t ldcol) {
-  const int64_t wo = g.w_out(), ho = g.h_out();
+  const int64_t wo = g.w_out();
   // Rows of a band lie back to back in x as in col (stride 1, output as wide as the input):
   // one contiguous copy per (c, a, e) and band, then the padding columns zeroed.
   const bool flat = g.sh == 1 && g.sw == 1 && wo == g.w;
   for (int64_t c = 0; c < g.c; ++c)
     for (int64_t a = 0; a < g.kh; ++a) {
-      // Output rows whose tapped input row is inside the image: [ilo, ihi) within [r0, r1).
       int64_t ilo, ihi;
-      valid_range(a * g.dh - g.ph, g.sh, g.h, ho, ilo, ihi);
-      ilo = std::clamp(ilo, r0, r1);
-      ihi = std::clamp(ihi, ilo, r1);
+      tap_rows(g, a, r0, r1, ilo, ihi);
       for (int64_t e = 0; e < g.kw; ++e) {
         float* row = col + ((c * g.kh + a) * g.kw + e) * ldcol;
         const float* plane = x + c * g.h * g.w;
@@ -203,10 +217,7 @@ void im2col_rows(const float* x, const Conv2dGeometry& g, int64_t r0, int64_t r1
         if (flat) {
           const int64_t n = (ihi - ilo) * wo, k1 = n - (wo - jhi);
           if (k1 > jlo) std::memcpy(dst + jlo, src + jlo, sizeof(float) * (k1 - jlo));
-          for (int64_t i = 0; i < ihi - ilo; ++i) {
-            for (int64_t j = 0; j < jlo; ++j) dst[i * wo + j] = 0.f;
-            for (int64_t j = jhi; j < wo; ++j) dst[i * wo + j] = 0.f;
-          }
+          zero_pad_columns(dst, ihi - ilo, wo, jlo, jhi);
           continue;
         }
         for (int64_t i = 0; i < ihi - ilo; ++i, dst += wo, src += g.sh * g.w) {
@@ -253,7 +264,7 @@ namespace {
 // result is bit-identical to col2im_rows_add).
 void col2im_rows_add_scratch(float* col, int64_t ldcol, const Conv2dGeometry& g, int64_t r0,
                              int64_t r1, float* x) {
-  const int64_t wo = g.w_out(), ho = g.h_out();
+  const int64_t wo = g.w_out();
   if (g.sh != 1 || g.sw != 1 || wo != g.w) {
     col2im_rows_add(col, ldcol, g, r0, r1, x);
     return;
@@ -261,9 +272,7 @@ void col2im_rows_add_scratch(float* col, int64_t ldcol, const Conv2dGeometry& g,
   for (int64_t c = 0; c < g.c; ++c)
     for (int64_t a = 0; a < g.kh; ++a) {
       int64_t ilo, ihi;
-      valid_range(a * g.dh - g.ph, g.sh, g.h, ho, ilo, ihi);
-      ilo = std::clamp(ilo, r0, r1);
-      ihi = std::clamp(ihi, ilo, r1);
+      tap_rows(g, a, r0, r1, ilo, ihi);
       if (ilo == ihi) continue;
       const int64_t ih0 = ilo * g.sh - g.ph + a * g.dh;
       for (int64_t e = 0; e < g.kw; ++e) {
@@ -271,10 +280,7 @@ void col2im_rows_add_scratch(float* col, int64_t ldcol, const Conv2dGeometry& g,
         const int64_t off_w = e * g.dw - g.pw;
         int64_t jlo, jhi;
         valid_range(off_w, g.sw, g.w, wo, jlo, jhi);
-        for (int64_t i = 0; i < ihi - ilo; ++i) {
-          for (int64_t j = 0; j < jlo; ++j) src[i * wo + j] = 0.f;
-          for (int64_t j = jhi; j < wo; ++j) src[i * wo + j] = 0.f;
-        }
+        zero_pad_columns(src, ihi - ilo, wo, jlo, jhi);
         float* dst = x + c * g.h * g.w + ih0 * g.w + off_w;
         const int64_t n = (ihi - ilo) * wo, k1 = n - (wo - jhi);
         for (int64_t k = jlo; k < k1; ++k) dst[k] += src[k];

@@ -4,7 +4,6 @@
 #include <array>
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -185,7 +184,6 @@ struct Chunks {
   }
   bool ok() const { return full && tail; }
   int64_t first(int64_t c) const { return c * per; }
-  int64_t images(int64_t c) const { return c == count - 1 ? last : per; }
   const Prims& of(int64_t c) const { return c == count - 1 ? *tail : *full; }
 };
 
@@ -252,7 +250,7 @@ bool conv2d_forward_dnnl(const float* x, int64_t batch, const Conv2dGeometry& g,
   const Chunks ch(g, batch);
   if (!ch.ok()) return false;
   const KernelWeights kw(ch, weight, false);
-  std::vector<float> zero_bias(bias ? 0 : g.o, 0.f);  // x + 0 is exact: same outputs
+  std::vector<float> zero_bias(bias ? 0 : g.o, 0.f);  // adding 0 is exact: same outputs
   const float* b = bias ? bias : zero_bias.data();
   const int64_t in_size = g.c * g.h * g.w, out_size = g.o * g.h_out() * g.w_out();
 #pragma omp parallel if (ch.count > 1)

@@ -295,17 +295,30 @@ void maxpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, 
       argmax != nullptr);
 }
 
-void maxpool2d_backward(const float* grad_y, const int32_t* argmax, int64_t planes,
-                        const Pool2dGeometry& g, float* grad_x) {
+namespace {
+// grad_x = 0, then grad_x[plane][index_of(plane, i, j)] += grad_y[plane][i, j] for every window
+// (i, j) in order: max pooling's backward, for either form of the stored winners.
+template <class IndexOf>
+void scatter_winner_grads(const float* grad_y, int64_t planes, const Pool2dGeometry& g,
+                          float* grad_x, const IndexOf& index_of) {
   const int64_t ho = g.h_out(), wo = g.w_out(), in = g.h * g.w;
 #pragma omp parallel for schedule(static) if (planes * in > kParallelElems)
   for (int64_t pl = 0; pl < planes; ++pl) {
     float* gx = grad_x + pl * in;
     std::fill(gx, gx + in, 0.f);
     const float* gy = grad_y + pl * ho * wo;
-    const int32_t* ap = argmax + pl * ho * wo;
-    for (int64_t k = 0; k < ho * wo; ++k) gx[ap[k]] += gy[k];
+    for (int64_t i = 0; i < ho; ++i)
+      for (int64_t j = 0; j < wo; ++j) gx[index_of(pl, i, j)] += gy[i * wo + j];
   }
+}
+}  // namespace
+
+void maxpool2d_backward(const float* grad_y, const int32_t* argmax, int64_t planes,
+                        const Pool2dGeometry& g, float* grad_x) {
+  const int64_t wo = g.w_out(), p_out = g.h_out() * wo;
+  scatter_winner_grads(grad_y, planes, g, grad_x, [&](int64_t pl, int64_t i, int64_t j) {
+    return int64_t(argmax[pl * p_out + i * wo + j]);
+  });
 }
 
 void maxpool2d_backward(const float* grad_y, const uint8_t* argmax, int64_t planes,
@@ -314,20 +327,11 @@ void maxpool2d_backward(const float* grad_y, const uint8_t* argmax, int64_t plan
     maxpool2x2_backward(grad_y, argmax, planes, g, grad_x);
     return;
   }
-  const int64_t ho = g.h_out(), wo = g.w_out(), in = g.h * g.w;
-#pragma omp parallel for schedule(static) if (planes * in > kParallelElems)
-  for (int64_t pl = 0; pl < planes; ++pl) {
-    float* gx = grad_x + pl * in;
-    std::fill(gx, gx + in, 0.f);
-    const float* gy = grad_y + pl * ho * wo;
-    const uint8_t* ap = argmax + pl * ho * wo;
-    for (int64_t i = 0; i < ho; ++i)
-      for (int64_t j = 0; j < wo; ++j) {
-        const int64_t off = ap[i * wo + j];
-        const int64_t r = i * g.sh - g.ph + off / g.kw, c = j * g.sw - g.pw + off % g.kw;
-        gx[r * g.w + c] += gy[i * wo + j];
-      }
-  }
+  const int64_t wo = g.w_out(), p_out = g.h_out() * wo;
+  scatter_winner_grads(grad_y, planes, g, grad_x, [&](int64_t pl, int64_t i, int64_t j) {
+    const int64_t off = argmax[pl * p_out + i * wo + j];
+    return (i * g.sh - g.ph + off / g.kw) * g.w + (j * g.sw - g.pw + off % g.kw);
+  });
 }
 
 void avgpool2d_forward(const float* x, int64_t planes, const Pool2dGeometry& g, float* y) {
