@@ -16,9 +16,9 @@
 // Used by conv2d_forward / conv2d_backward when conv2d_dnnl_applies: a oneDNN build, groups 1,
 // input and output channels multiples of 16. First layers with fewer than 16 input channels
 // (event frames, images) use it for the weight gradient only (conv2d_dnnl_weight_grad_applies):
-// there oneDNN's weight gradient is 1.4-1.5x faster than im2col + GEMM, but its forward is not
-// faster than soma's direct convolution and its input gradient is 3-5x slower (measured on
-// mnist-liaf, gesture and cifar conv1). Off with the environment variable SOMA_CONV=gemm (or
+// there oneDNN's weight gradient is 1.2-1.5x faster than im2col + GEMM, its input gradient
+// 5-6x slower, and its forward faster on one first layer but 2.2x slower on another (measured
+// on mnist-liaf, gesture and cifar conv1). Off with the environment variable SOMA_CONV=gemm (or
 // conv2d_set_dnnl_enabled(false)): then every convolution takes soma's own paths.
 #pragma once
 
