@@ -29,6 +29,28 @@ inline void add_row(V16 (&acc)[4], float v, const float* w) {
   for (int q = 0; q < 4; ++q) acc[q] += v * at(w + 16 * q);
 }
 
+// out[0..64) += sum over the listing entries [k, end) of val[k] * w row (slot[k] - shift), in two
+// accumulator sets (even and odd entries: half-length add chains) added at the end. kBinary:
+// every val is 1 and the rows are added as they are (v * w == w exactly: same result).
+template <bool kBinary>
+inline void accumulate_run(float* out, const float* val, const int32_t* sl, int64_t k,
+                           int64_t end, const float* w, int64_t shift) {
+  V16 a[4] = {at(out), at(out + 16), at(out + 32), at(out + 48)}, b[4] = {};
+  auto add = [&](V16(&acc)[4], int64_t e) {
+    const float* row = w + (sl[e] - shift) * kBlock;
+    if (kBinary)
+      for (int q = 0; q < 4; ++q) acc[q] += at(row + 16 * q);
+    else
+      add_row(acc, val[e], row);
+  };
+  for (; k + 1 < end; k += 2) {
+    add(a, k);
+    add(b, k + 1);
+  }
+  if (k < end) add(a, k);
+  for (int q = 0; q < 4; ++q) at(out + 16 * q) = a[q] + b[q];
+}
+
 int64_t blocks_of(const Conv2dGeometry& g) { return (g.o + kBlock - 1) / kBlock; }
 int64_t taps_of(const Conv2dGeometry& g) { return g.kh * g.kw; }
 
@@ -227,6 +249,8 @@ void conv2d_forward_sparse(const SparsePixels& x, const Conv2dGeometry& g, const
   const int32_t* sl = x.slot.data();
   const float* val = x.value.data();
   if (g.dw == 1) {
+    // Spikes (every listed value 1): the weight rows are added without the multiply.
+    const bool binary = std::all_of(val, val + x.nnz, [](float v) { return v == 1.f; });
     // Kernel row by kernel row (its transposed weights, kw * C * 64 floats, stay in L1/L2): per
     // output pixel the taps (a, 0..kw) read kw adjacent input pixels, whose entries are one run
     // of the listing; entry k's weight row is Wt[a, ix - ix0, c] = Wt[a] + (slot[k] - ix0 C) 64.
@@ -254,15 +278,10 @@ void conv2d_forward_sparse(const SparsePixels& x, const Conv2dGeometry& g, const
                 if (lo >= hi) continue;
                 const int64_t shift = ix0 * g.c;  // slot - shift = e * C + c
                 float* out = acc.data() + (i * wo + j) * kBlock;
-                V16 a[4] = {at(out), at(out + 16), at(out + 32), at(out + 48)}, b[4] = {};
-                int64_t k = rs[lo];
-                const int64_t end = rs[hi];
-                for (; k + 1 < end; k += 2) {
-                  add_row(a, val[k], wa + (sl[k] - shift) * kBlock);
-                  add_row(b, val[k + 1], wa + (sl[k + 1] - shift) * kBlock);
-                }
-                if (k < end) add_row(a, val[k], wa + (sl[k] - shift) * kBlock);
-                for (int q = 0; q < 4; ++q) at(out + 16 * q) = a[q] + b[q];
+                if (binary)
+                  accumulate_run<true>(out, val, sl, rs[lo], rs[hi], wa, shift);
+                else
+                  accumulate_run<false>(out, val, sl, rs[lo], rs[hi], wa, shift);
               }
             }
           }
