@@ -324,6 +324,35 @@ void conv2d_forward_sparse(const SparsePixels& x, const Conv2dGeometry& g, const
   }
 }
 
+namespace {
+// The weight gradient's work loop: per fixed chunk of images (chunks in parallel, each thread
+// with its own scratch from make_scratch()), the chunk's partial [blocks][taps][C][64] zeroed,
+// then body(scratch, partial of the block, n, nb, grad_y of image n and the block) for every
+// image of the chunk and block of 64 outputs (nb of them real), in order.
+template <class MakeScratch, class Body>
+void for_chunk_blocks(const Conv2dGeometry& g, int64_t batch, int64_t chunks, float* partial,
+                      int64_t w_size, const float* grad_y, const MakeScratch& make_scratch,
+                      const Body& body) {
+  const int64_t blocks = blocks_of(g), block_size = taps_of(g) * g.c * kBlock;
+  const int64_t p_out = g.h_out() * g.w_out();
+#pragma omp parallel if (chunks > 1)
+  {
+    ScratchBuffer scratch = make_scratch();
+#pragma omp for schedule(static)
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      float* part = partial + chunk * w_size;
+      std::fill(part, part + w_size, 0.f);
+      for (int64_t n = chunk * batch / chunks; n < (chunk + 1) * batch / chunks; ++n)
+        for (int64_t blk = 0; blk < blocks; ++blk) {
+          const int64_t o0 = blk * kBlock;
+          body(scratch, part + blk * block_size, n, std::min(kBlock, g.o - o0),
+               grad_y + (n * g.o + o0) * p_out);
+        }
+    }
+  }
+}
+}  // namespace
+
 void conv2d_backward_weight_sparse(const SparsePixels& x, const Conv2dGeometry& g,
                                    const float* grad_y, float* grad_weight) {
   SOMA_ASSERT(x.filled && x.channels == g.c && x.h == g.h && x.w == g.w && g.groups == 1,
@@ -350,72 +379,54 @@ void conv2d_backward_weight_sparse(const SparsePixels& x, const Conv2dGeometry& 
     const int64_t* pstart = x.plane_start.data();
     const int32_t* pix = x.plane_pixel.data();
     const float* pval = x.plane_value.data();
-#pragma omp parallel if (chunks > 1)
-    {
+    auto zeroed_g = [&] {
       ScratchBuffer gbuf(hp * wp * kBlock);
       std::fill(gbuf.data(), gbuf.data() + hp * wp * kBlock, 0.f);  // the border stays zero
-#pragma omp for schedule(static)
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-        float* part = partial.data() + chunk * w_size;
-        std::fill(part, part + w_size, 0.f);
-        for (int64_t n = chunk * batch / chunks; n < (chunk + 1) * batch / chunks; ++n)
-          for (int64_t blk = 0; blk < blocks; ++blk) {
-            const int64_t o0 = blk * kBlock, nb = std::min(kBlock, g.o - o0);
-            const float* gn = grad_y + (n * g.o + o0) * p_out;
-            for (int64_t i = 0; i < ho; ++i)
-              planar_to_channels_last(gn + i * wo, p_out, wo, nb,
-                                      gbuf.data() + ((i + g.kh - 1) * wp + g.kw - 1) * kBlock);
-            float* pb = part + blk * taps * g.c * kBlock;
-            for (int64_t c = 0; c < g.c; ++c) {
-              const int64_t k0 = pstart[n * g.c + c], k1 = pstart[n * g.c + c + 1];
-              if (k0 == k1) continue;
-              for (int64_t a = 0; a < g.kh; ++a)
-                for (int64_t e0 = 0; e0 < g.kw; e0 += 3) {
-                  const int64_t shift = (a * wp + e0) * kBlock;
-                  const float* gb = gbuf.data();
-                  float* dst = pb + ((a * g.kw + e0) * g.c + c) * kBlock;
-                  const int64_t e_stride = g.c * kBlock;
-                  switch (std::min<int64_t>(3, g.kw - e0)) {
-                    case 3: plane_taps<3>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride); break;
-                    case 2: plane_taps<2>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride); break;
-                    default: plane_taps<1>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride);
-                  }
-                }
+      return gbuf;
+    };
+    for_chunk_blocks(g, batch, chunks, partial.data(), w_size, grad_y, zeroed_g,
+                     [&](ScratchBuffer& gbuf, float* pb, int64_t n, int64_t nb, const float* gn) {
+      for (int64_t i = 0; i < ho; ++i)
+        planar_to_channels_last(gn + i * wo, p_out, wo, nb,
+                                gbuf.data() + ((i + g.kh - 1) * wp + g.kw - 1) * kBlock);
+      for (int64_t c = 0; c < g.c; ++c) {
+        const int64_t k0 = pstart[n * g.c + c], k1 = pstart[n * g.c + c + 1];
+        if (k0 == k1) continue;
+        for (int64_t a = 0; a < g.kh; ++a)
+          for (int64_t e0 = 0; e0 < g.kw; e0 += 3) {
+            const int64_t shift = (a * wp + e0) * kBlock;
+            const float* gb = gbuf.data();
+            float* dst = pb + ((a * g.kw + e0) * g.c + c) * kBlock;
+            const int64_t e_stride = g.c * kBlock;
+            switch (std::min<int64_t>(3, g.kw - e0)) {
+              case 3: plane_taps<3>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride); break;
+              case 2: plane_taps<2>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride); break;
+              default: plane_taps<1>(gb, shift, offset.data(), pix, pval, k0, k1, dst, e_stride);
             }
           }
       }
-    }
+    });
   } else {
-#pragma omp parallel if (chunks > 1)
-    {
-      ScratchBuffer gcl(p_out * kBlock);  // grad_y of one image and block, channels-last
-#pragma omp for schedule(static)
-      for (int64_t chunk = 0; chunk < chunks; ++chunk) {
-        float* part = partial.data() + chunk * w_size;
-        std::fill(part, part + w_size, 0.f);
-        for (int64_t n = chunk * batch / chunks; n < (chunk + 1) * batch / chunks; ++n)
-          for (int64_t blk = 0; blk < blocks; ++blk) {
-            const int64_t o0 = blk * kBlock, nb = std::min(kBlock, g.o - o0);
-            const float* gn = grad_y + (n * g.o + o0) * p_out;
-            float* gc = gcl.data();
-            planar_to_channels_last(gn, p_out, p_out, nb, gc);
-            float* pb = part + blk * taps * g.c * kBlock;
-            for (int64_t i = 0; i < ho; ++i)
-              for (int64_t j = 0; j < wo; ++j) {
-                const float* gp = gc + (i * wo + j) * kBlock;
-                const V16 gr[4] = {at(gp), at(gp + 16), at(gp + 32), at(gp + 48)};
-                for_taps(g, n, i, j, [&](int64_t t, int64_t r, int64_t ix) {
-                  const int64_t shift = (ix - t) * g.c;  // slot - shift = t C + c
-                  for (int64_t k = start[r], end = start[r + 1]; k < end; ++k) {
-                    float* w = pb + (sl[k] - shift) * kBlock;
-                    const float v = val[k];
-                    for (int q = 0; q < 4; ++q) at(w + 16 * q) += v * gr[q];
-                  }
-                });
-              }
-          }
-      }
-    }
+    // grad_y of one image and block, channels-last
+    auto channels_last = [&] { return ScratchBuffer(p_out * kBlock); };
+    for_chunk_blocks(g, batch, chunks, partial.data(), w_size, grad_y, channels_last,
+                     [&](ScratchBuffer& gcl, float* pb, int64_t n, int64_t nb, const float* gn) {
+      float* gc = gcl.data();
+      planar_to_channels_last(gn, p_out, p_out, nb, gc);
+      for (int64_t i = 0; i < ho; ++i)
+        for (int64_t j = 0; j < wo; ++j) {
+          const float* gp = gc + (i * wo + j) * kBlock;
+          const V16 gr[4] = {at(gp), at(gp + 16), at(gp + 32), at(gp + 48)};
+          for_taps(g, n, i, j, [&](int64_t t, int64_t r, int64_t ix) {
+            const int64_t shift = (ix - t) * g.c;  // slot - shift = t C + c
+            for (int64_t k = start[r], end = start[r + 1]; k < end; ++k) {
+              float* w = pb + (sl[k] - shift) * kBlock;
+              const float v = val[k];
+              for (int q = 0; q < 4; ++q) at(w + 16 * q) += v * gr[q];
+            }
+          });
+        }
+    });
   }
   // Fixed-order sum of the chunk partials (into chunk 0's, contiguous rows), then transposed
   // back to [O, C, kh, kw].
